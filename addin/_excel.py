@@ -1,0 +1,407 @@
+"""The one place that turns Excel inputs into core calls and core errors into cell text.
+
+An Excel function is written as a plain Python function whose body calls
+:mod:`formulas`; the :func:`udf` decorator gives it
+
+* input conversion for every argument (blank cells, TRUE/FALSE, numbers stored as text,
+  precision names, GPU ids where a number is expected, 1x1 ranges);
+* broadcasting over ranges: any numeric argument may be a range (a 2-D list); the result
+  comes back as a 2-D list of the broadcast shape, one core call for the whole range when
+  every cell is a number, cell by cell only when some cell needs special handling;
+* error handling: a :class:`formulas.FormulasError` becomes one line of text that starts
+  with the Excel error code (``#VALUE!``, ``#NUM!``, ``#N/A``). In classic xlwings the text
+  is the cell value; under xlwings Lite or Server it is raised as ``XlwingsError`` so the
+  cell shows ``#VALUE!`` with the message on hover. Inside a range result each bad cell
+  gets its own message and the good cells still compute;
+* the xlwings metadata (category, function and argument descriptions, ``ndim=2``).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+import formulas as core
+from formulas.errors import FormulasError, InvalidInputError
+
+try:  # xlwings is optional for the core; the decorators are no-ops off Windows/Lite/Server
+    import xlwings as _xw
+except ImportError:  # pragma: no cover - exercised only where xlwings is absent
+    _xw = None
+
+__all__ = ["udf", "Arg", "CATEGORY", "REGISTRY", "ExcelRangeError", "in_office_js_runtime"]
+
+CATEGORY = "LLM Planning"
+REGISTRY: dict[str, Callable] = {}
+_EMPTY = object()
+_NUMERIC = frozenset((float, int))
+
+
+def in_office_js_runtime() -> bool:
+    """True under xlwings Lite (Pyodide) or xlwings Server, where errors must be raised."""
+    return sys.platform == "emscripten" or os.environ.get("XLWINGS_ON_SERVER") == "true"
+
+
+class ExcelRangeError(InvalidInputError):
+    """Ranges whose shapes cannot be combined cell by cell."""
+
+
+# ---------------------------------------------------------------------------------------
+# Argument kinds
+# ---------------------------------------------------------------------------------------
+
+def _is_blank(x) -> bool:
+    return x is None or x is _EMPTY or (isinstance(x, str) and x.strip() == "")
+
+
+def _number(name: str, x) -> float:
+    if isinstance(x, bool):
+        raise InvalidInputError(f"{name} is TRUE/FALSE: expected a number", arg=name, value=x)
+    if isinstance(x, (int, float)):
+        if not math.isfinite(x):
+            raise InvalidInputError(f"{name} must be a finite number", arg=name, value=x,
+                                    code="#NUM!")
+        return float(x)
+    if isinstance(x, str):
+        text = x.strip().replace(" ", "")
+        scale = 1.0
+        if text.endswith("%"):
+            text, scale = text[:-1], 0.01
+        try:
+            value = float(text) * scale
+        except ValueError:
+            raise InvalidInputError(f"{name} is text ('{x.strip()[:40]}'): expected a number",
+                                    arg=name, value=x) from None
+        if not math.isfinite(value):
+            raise InvalidInputError(f"{name} must be a finite number", arg=name, value=x,
+                                    code="#NUM!")
+        return value
+    if isinstance(x, (np.floating, np.integer)):
+        return _number(name, x.item())
+    raise InvalidInputError(f"{name} must be a number", arg=name, value=x)
+
+
+def _flag(name: str, x) -> bool:
+    if isinstance(x, bool):
+        return x
+    if isinstance(x, (int, float)) and x in (0, 1):
+        return bool(x)
+    if isinstance(x, str):
+        key = x.strip().lower()
+        if key in ("true", "yes", "y", "1", "on"):
+            return True
+        if key in ("false", "no", "n", "0", "off"):
+            return False
+    raise InvalidInputError(f"{name} must be TRUE or FALSE", arg=name, value=x)
+
+
+def _text(name: str, x) -> str:
+    if isinstance(x, str):
+        return x
+    if isinstance(x, bool):
+        return "TRUE" if x else "FALSE"
+    if isinstance(x, (int, float)):
+        return f"{x:g}"
+    raise InvalidInputError(f"{name} must be text", arg=name, value=x)
+
+
+def _number_or(lookup: Callable[[str], float]):
+    def convert(name: str, x) -> float:
+        if isinstance(x, str):
+            try:
+                return _number(name, x)
+            except InvalidInputError:
+                return lookup(x)
+        return _number(name, x)
+    return convert
+
+
+def _precision(x: str) -> float:
+    return core.bytes_per_param(x)
+
+
+@dataclass(frozen=True)
+class Arg:
+    """How one Excel argument is documented and converted.
+
+    kind:
+      ``number``  a number (numbers stored as text and "45%" accepted);
+      ``bytes``   a byte count or a precision name (bf16, int4, ...);
+      ``tflops``  a TFLOPS figure or a GPU id (its dense BF16 peak);
+      ``gpumem``  GB per GPU or a GPU id (its memory);
+      ``membw``   GB/s or a GPU id (its memory bandwidth);
+      ``flag``    TRUE/FALSE (1/0 and the text TRUE/FALSE accepted);
+      ``text``    a name (mode, precision, catalog id, field);
+      ``vector``  a whole range passed on as a float array (no broadcasting).
+    """
+
+    doc: str
+    kind: str = "number"
+
+    def convert(self, name: str, x):
+        return _CONVERTERS[self.kind](name, x)
+
+
+def _vector(name: str, x):
+    cells = x if isinstance(x, (list, tuple)) else [[x]]
+    values = [c for c in itertools.chain.from_iterable(
+        row if isinstance(row, (list, tuple)) else [row] for row in cells) if not _is_blank(c)]
+    if not values:
+        raise InvalidInputError(f"{name} is empty: expected a range of numbers", arg=name)
+    return np.array([_number(name, c) for c in values], dtype=float)
+
+
+_CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
+    "number": _number,
+    "bytes": _number_or(_precision),
+    "tflops": _number_or(lambda g: core.gpu(g).tflops_bf16),
+    "gpumem": _number_or(lambda g: core.gpu(g).memory_gb),
+    "membw": _number_or(lambda g: core.gpu(g).mem_bw_gbps),
+    "flag": _flag,
+    "text": _text,
+    "vector": _vector,
+}
+_FAST_KINDS = frozenset(("number", "bytes", "tflops", "gpumem", "membw"))
+
+
+# ---------------------------------------------------------------------------------------
+# Calling
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class _Spec:
+    name: str
+    params: list[str]
+    args: list[Arg]
+    defaults: list[Any]
+    broadcast: bool
+    body: Callable
+    doc: str = ""
+    group: str = ""
+    example: str = ""
+    extras: dict = field(default_factory=dict)
+
+
+def _error_text(exc: FormulasError) -> str:
+    return exc.excel_text()
+
+
+def _deliver(text: str):
+    """Return the message as the cell value, or raise it where Office.js shows errors."""
+    if in_office_js_runtime() and _xw is not None and hasattr(_xw, "XlwingsError"):
+        raise _xw.XlwingsError(text)
+    return text
+
+
+def _unwrap(value):
+    """Turn a 1x1 range into its value and tuples into lists; return (value, is_range)."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+        if not rows or not rows[0]:
+            return None, False
+        if len(rows) == 1 and len(rows[0]) == 1:
+            return rows[0][0], False
+        width = len(rows[0])
+        if any(len(r) != width for r in rows):
+            raise InvalidInputError("a range argument has rows of different lengths")
+        return rows, True
+    return value, False
+
+
+def _convert_one(spec: _Spec, i: int, value):
+    name = spec.params[i]
+    if _is_blank(value):
+        default = spec.defaults[i]
+        if default is inspect.Parameter.empty:
+            what = spec.args[i].doc.split(". ")[0].rstrip(".")
+            raise InvalidInputError(f"{name} is empty: expected {what[0].lower()}{what[1:]}",
+                                    arg=name)
+        return default
+    return spec.args[i].convert(name, value)
+
+
+def _to_cell(x):
+    """One result value as Excel wants it: float, int, str or bool; never NaN/inf."""
+    if isinstance(x, (np.floating, np.integer)):
+        x = x.item()
+    if isinstance(x, float) and not math.isfinite(x):
+        raise core.InfeasibleError("the result overflows: check the magnitudes of the inputs")
+    return x
+
+
+def _to_excel(result):
+    if isinstance(result, np.ndarray):
+        if result.ndim == 0:
+            return _to_cell(result.item())
+        if result.ndim == 1:
+            result = result.reshape(1, -1)
+        if result.dtype.kind == "f" and not np.all(np.isfinite(result)):
+            raise core.InfeasibleError("the result overflows: check the magnitudes of the inputs")
+        return result.tolist()
+    if isinstance(result, (list, tuple)):
+        return [[_to_cell(c) for c in row] if isinstance(row, (list, tuple)) else [_to_cell(row)]
+                for row in result]
+    return _to_cell(result)
+
+
+def _call_scalar(spec: _Spec, values: list):
+    converted = [_convert_one(spec, i, v) for i, v in enumerate(values)]
+    return _to_excel(spec.body(*converted))
+
+
+def _fast_array(spec: _Spec, i: int, rows):
+    """A numeric range as a float array, or None when a cell needs the cell-by-cell path."""
+    if spec.args[i].kind not in _FAST_KINDS:
+        return None
+    kinds = set(map(type, itertools.chain.from_iterable(rows)))
+    if not kinds <= _NUMERIC:
+        return None
+    return np.array(rows, dtype=float)
+
+
+def _call_ranges(spec: _Spec, values: list, is_range: list[bool]):
+    shapes = [(len(v), len(v[0])) for v, r in zip(values, is_range) if r]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        names = [f"{spec.params[i]} ({len(v)}x{len(v[0])})"
+                 for i, (v, r) in enumerate(zip(values, is_range)) if r]
+        raise ExcelRangeError("ranges " + " and ".join(names) + " cannot be combined: give "
+                              "them the same size, or use single cells") from None
+    # Fast path: every ranged argument is all numbers -> one vectorised core call.
+    fast = []
+    for i, (v, r) in enumerate(zip(values, is_range)):
+        if r:
+            arr = _fast_array(spec, i, v)
+            if arr is None:
+                break
+            fast.append(arr)
+        else:
+            fast.append(_convert_one(spec, i, v))
+    else:
+        try:
+            result = spec.body(*fast)
+            out = np.broadcast_to(np.asarray(result, dtype=float), shape)
+            if np.all(np.isfinite(out)):
+                return out.tolist()
+        except FormulasError:
+            pass  # locate the bad cells below
+    return _cell_by_cell(spec, values, is_range, shape)
+
+
+def _cell_by_cell(spec: _Spec, values, is_range, shape):
+    grids = []
+    for v, r in zip(values, is_range):
+        if r:
+            grid = np.empty((len(v), len(v[0])), dtype=object)
+            grid[:] = v
+            grids.append(np.broadcast_to(grid, shape))
+        else:
+            grids.append(None)
+    out = []
+    for i in range(shape[0]):
+        row = []
+        for j in range(shape[1]):
+            cell_values = [g[i, j] if g is not None else v
+                           for g, v in zip(grids, values)]
+            ranged = [cv for cv, r in zip(cell_values, is_range) if r]
+            if all(_is_blank(cv) for cv in ranged):
+                row.append("")
+                continue
+            try:
+                row.append(_call_scalar(spec, cell_values))
+            except FormulasError as exc:
+                row.append(_error_text(exc))
+            except Exception as exc:  # a bug must not take the other cells down
+                row.append(_internal_error(spec, exc))
+        out.append(row)
+    return out
+
+
+def _internal_error(spec: _Spec, exc: Exception) -> str:
+    return f"#VALUE! {spec.name} failed unexpectedly ({type(exc).__name__}); please report it"
+
+
+def _invoke(spec: _Spec, args: tuple):
+    with np.errstate(all="ignore"):  # overflow is reported as #NUM! text, not a warning
+        return _invoke_checked(spec, args)
+
+
+def _invoke_checked(spec: _Spec, args: tuple):
+    if len(args) > len(spec.params):
+        return _deliver(f"#VALUE! {spec.name} takes at most {len(spec.params)} arguments")
+    values = list(args) + [_EMPTY] * (len(spec.params) - len(args))
+    try:
+        unwrapped = [(v, False) if a.kind == "vector" else _unwrap(v)
+                     for v, a in zip(values, spec.args)]
+        values = [u for u, _ in unwrapped]
+        is_range = [r for _, r in unwrapped]
+        if any(is_range):
+            if not spec.broadcast:
+                name = spec.params[is_range.index(True)]
+                raise InvalidInputError(f"{name} must be a single cell in {spec.name}", arg=name)
+            return _call_ranges(spec, values, is_range)
+        return _call_scalar(spec, values)
+    except FormulasError as exc:
+        return _deliver(_error_text(exc))
+    except Exception as exc:
+        return _deliver(_internal_error(spec, exc))
+
+
+# ---------------------------------------------------------------------------------------
+# Decorator
+# ---------------------------------------------------------------------------------------
+
+def udf(group: str, example: str = "", broadcast: bool = True, **arg_specs: Arg):
+    """Make an Excel function of ``body``; see the module docstring.
+
+    Parameters
+    ----------
+    group : str
+        Section of the function reference (Model size, Compute and time, Memory ...).
+    example : str
+        A worked call with its result, shown in the reference.
+    broadcast : bool
+        False for functions whose output is itself a table (no ranges over inputs).
+    **arg_specs : Arg
+        One :class:`Arg` per parameter of ``body``, in any order.
+    """
+
+    def decorate(body: Callable) -> Callable:
+        sig = inspect.signature(body)
+        params = list(sig.parameters)
+        for p in sig.parameters.values():
+            if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+                raise TypeError(f"{body.__name__}: Excel functions take positional arguments only")
+        if set(params) != set(arg_specs):
+            raise TypeError(f"{body.__name__}: documented args {sorted(arg_specs)} != {params}")
+        spec = _Spec(
+            name=body.__name__, params=params, args=[arg_specs[p] for p in params],
+            defaults=[sig.parameters[p].default for p in params], broadcast=broadcast,
+            body=body, doc=inspect.getdoc(body) or "", group=group, example=example)
+
+        @functools.wraps(body)
+        def excel_function(*args):
+            return _invoke(spec, args)
+
+        excel_function.__signature__ = sig
+        excel_function.__udf__ = spec
+        decorated = excel_function
+        if _xw is not None:
+            for p in reversed(params):
+                decorated = _xw.arg(p, doc=arg_specs[p].doc, ndim=2)(decorated)
+            decorated = _xw.func(category=CATEGORY)(decorated)
+        REGISTRY[spec.name] = decorated
+        return decorated
+
+    return decorate

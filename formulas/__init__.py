@@ -1,0 +1,63 @@
+"""Core formulas of the GPU budget planner: pure Python + numpy, no Excel, no I/O.
+
+Every function takes scalars or arrays (numpy broadcasting, scalar in -> float out),
+validates its inputs and raises one :class:`formulas.errors.FormulasError` subclass
+naming the argument and the fix. Units: raw counts, GB = 1e9 bytes, TFLOPS per GPU,
+GB/s, and the time unit in the function's name.
+"""
+
+from .catalog import (
+    GPU_FIELDS,
+    MODEL_FIELDS,
+    GpuSpec,
+    ModelSpec,
+    gpu,
+    gpu_catalog,
+    gpu_field,
+    gpu_ids,
+    model,
+    model_catalog,
+    model_field,
+    model_ids,
+)
+from .comm import bandwidth_factor, comm_seconds, dp_comm_gb, pp_bubble, tp_comm_gb
+from .compute import iter_flops, mfu, train_flops, train_iters
+from .errors import (
+    CatalogError,
+    FormulasError,
+    ImplausibleUnitError,
+    InfeasibleError,
+    InvalidInputError,
+    UnknownNameError,
+)
+from .inference import decode_tokens_per_s
+from .memory import (
+    act_mem_gb,
+    gpu_count_mem,
+    infer_mem_gb,
+    kv_cache_gb,
+    model_state_gb,
+    train_mem_gb,
+    weights_gb,
+    zero_mem_gb,
+)
+from .params import llm_active_params, llm_params, llm_params_approx, llm_params_arch, lora_params
+from .scaling import chinchilla_tokens
+from .training import gpu_count_time, gpu_hours, train_days
+from .units import bytes_per_param
+
+__all__ = [
+    "GPU_FIELDS", "MODEL_FIELDS", "GpuSpec", "ModelSpec", "gpu", "gpu_catalog", "gpu_field",
+    "gpu_ids", "model", "model_catalog", "model_field", "model_ids",
+    "bandwidth_factor", "comm_seconds", "dp_comm_gb", "pp_bubble", "tp_comm_gb",
+    "iter_flops", "mfu", "train_flops", "train_iters",
+    "CatalogError", "FormulasError", "ImplausibleUnitError", "InfeasibleError",
+    "InvalidInputError", "UnknownNameError",
+    "decode_tokens_per_s",
+    "act_mem_gb", "gpu_count_mem", "infer_mem_gb", "kv_cache_gb", "model_state_gb",
+    "train_mem_gb", "weights_gb", "zero_mem_gb",
+    "llm_active_params", "llm_params", "llm_params_approx", "llm_params_arch", "lora_params",
+    "chinchilla_tokens",
+    "gpu_count_time", "gpu_hours", "train_days",
+    "bytes_per_param",
+]

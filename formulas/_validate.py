@@ -1,0 +1,168 @@
+"""Input checks shared by every formula module.
+
+Each check takes the argument's Excel name, the value (a scalar or an array)
+and raises one :mod:`formulas.errors` exception naming the argument and the
+fix. Checks run on whole arrays at once: one ``np.any`` per rule, so a
+100,000-row column costs microseconds, not a Python loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import ImplausibleUnitError, InfeasibleError, InvalidInputError
+
+ArrayLike = Any
+
+
+def num(name: str, x: ArrayLike) -> np.ndarray:
+    """Return ``x`` as a float array; refuse text, booleans, NaN and infinities."""
+    if isinstance(x, (bool, np.bool_)):
+        raise InvalidInputError(f"{name} is TRUE/FALSE: expected a number", arg=name, value=x)
+    if isinstance(x, str):
+        raise InvalidInputError(f"{name} is text ('{x}'): expected a number", arg=name, value=x)
+    try:
+        a = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} must be a number", arg=name, value=x) from None
+    if not np.all(np.isfinite(a)):
+        raise InvalidInputError(f"{name} must be a finite number", arg=name, value=x,
+                                code="#NUM!")
+    return a
+
+
+def _first(a: np.ndarray, mask: np.ndarray) -> float:
+    return float(np.broadcast_to(a, mask.shape)[mask].flat[0])
+
+
+def positive(name: str, x: ArrayLike) -> np.ndarray:
+    """``x > 0``."""
+    a = num(name, x)
+    bad = ~(a > 0)
+    if np.any(bad):
+        raise InvalidInputError(f"{name} must be greater than 0, got {_first(a, bad):g}",
+                                arg=name, value=x, code="#NUM!")
+    return a
+
+
+def non_negative(name: str, x: ArrayLike) -> np.ndarray:
+    """``x >= 0``."""
+    a = num(name, x)
+    bad = a < 0
+    if np.any(bad):
+        raise InvalidInputError(f"{name} must be 0 or more, got {_first(a, bad):g}",
+                                arg=name, value=x, code="#NUM!")
+    return a
+
+
+def at_least(name: str, x: ArrayLike, low: float) -> np.ndarray:
+    """``x >= low``."""
+    a = num(name, x)
+    bad = a < low
+    if np.any(bad):
+        raise InvalidInputError(f"{name} must be at least {low:g}, got {_first(a, bad):g}",
+                                arg=name, value=x, code="#NUM!")
+    return a
+
+
+def whole(name: str, x: ArrayLike, low: float = 1) -> np.ndarray:
+    """A whole number ``>= low`` (layers, heads, GPUs in a layout...)."""
+    a = at_least(name, x, low)
+    bad = a != np.round(a)
+    if np.any(bad):
+        raise InvalidInputError(f"{name} must be a whole number, got {_first(a, bad):g}",
+                                arg=name, value=x, code="#NUM!")
+    return a
+
+
+def count(name: str, x: ArrayLike, what: str, example: str, minimum: float = 1e6) -> np.ndarray:
+    """A raw count (parameters, tokens) that must not be given in billions.
+
+    A value below ``minimum`` is taken as a unit slip: 7 meant as "7B" would
+    silently produce an answer a billion times too small.
+    """
+    a = positive(name, x)
+    bad = a < minimum
+    if np.any(bad):
+        v = _first(a, bad)
+        raise ImplausibleUnitError(
+            f"{name} is a raw {what} count: use {example} (got {v:g})", arg=name, value=x)
+    return a
+
+
+def params(name: str, x: ArrayLike) -> np.ndarray:
+    """A raw parameter count (>= 1e6): 7E9 for 7B."""
+    return count(name, x, "parameter", "7E9 for 7B")
+
+
+def tokens(name: str, x: ArrayLike) -> np.ndarray:
+    """A raw token count (>= 1e6): 300E9 for 300B."""
+    return count(name, x, "token", "300E9 for 300B")
+
+
+def fraction(name: str, x: ArrayLike, what: str = "a fraction") -> np.ndarray:
+    """A fraction in (0, 1]; a value in (1, 100] is taken as a percentage slip."""
+    a = positive(name, x)
+    pct = (a > 1) & (a <= 100)
+    if np.any(pct):
+        v = _first(a, pct)
+        raise ImplausibleUnitError(
+            f"{name} is {what} between 0 and 1: use {v / 100:g} for {v:g}%", arg=name, value=x)
+    bad = a > 1
+    if np.any(bad):
+        raise InvalidInputError(f"{name} must be between 0 and 1, got {_first(a, bad):g}",
+                                arg=name, value=x, code="#NUM!")
+    return a
+
+
+def tflops(name: str, x: ArrayLike) -> np.ndarray:
+    """Per-GPU TFLOPS; a value above 1e6 is FLOP/s given by mistake."""
+    a = positive(name, x)
+    bad = a > 1e6
+    if np.any(bad):
+        v = _first(a, bad)
+        raise ImplausibleUnitError(
+            f"{name} is in TFLOPS per GPU: use {v / 1e12:g} for {v:g} FLOP/s", arg=name, value=x)
+    return a
+
+
+def gigabytes(name: str, x: ArrayLike) -> np.ndarray:
+    """A memory size in GB; a value above 1e6 GB is bytes given by mistake."""
+    a = positive(name, x)
+    bad = a > 1e6
+    if np.any(bad):
+        v = _first(a, bad)
+        raise ImplausibleUnitError(
+            f"{name} is in GB (1E9 bytes): use {v / 1e9:g} for {v:g} bytes", arg=name, value=x)
+    return a
+
+
+def out(x: ArrayLike) -> Any:
+    """Scalar in, scalar out: a 0-d result becomes a Python float.
+
+    Also the last line of defence against NaN and infinities: a result that
+    overflows raises instead of reaching a spreadsheet.
+    """
+    a = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(a)):
+        raise InfeasibleError("the result overflows: check the magnitudes of the inputs")
+    if a.ndim == 0:
+        return float(a)
+    return a
+
+
+def choice(name: str, x: str, options: dict[str, str]) -> str:
+    """Normalise a mode name through an alias table; list the options when unknown."""
+    from .errors import UnknownNameError
+
+    if not isinstance(x, str):
+        raise InvalidInputError(f"{name} must be text: one of {', '.join(sorted(set(options.values())))}",
+                                arg=name, value=x)
+    key = x.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+    if key not in options:
+        raise UnknownNameError(
+            f"{name} '{x.strip()}' is unknown: use one of {', '.join(dict.fromkeys(options.values()))}",
+            arg=name, value=x)
+    return options[key]

@@ -1,0 +1,228 @@
+"""GPU and model catalogs, read lazily from the CSV files in ``formulas/data``.
+
+Each row carries its source, the date it was checked and a confidence. Ids are stable,
+lower case and hyphenated; they are part of the Excel contract (dropdowns, ``GPU_SPEC``).
+Nothing is read at import time: the first look-up loads and validates a file once.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import functools
+import io
+from importlib import resources
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from .errors import CatalogError, InvalidInputError, UnknownNameError
+
+__all__ = [
+    "GpuSpec",
+    "ModelSpec",
+    "gpu_catalog",
+    "model_catalog",
+    "gpu",
+    "model",
+    "gpu_field",
+    "model_field",
+    "gpu_ids",
+    "model_ids",
+    "GPU_FIELDS",
+    "MODEL_FIELDS",
+]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value):
+        if isinstance(value, str) and value.strip() == "":
+            return None
+        return value
+
+
+class GpuSpec(_Row):
+    """One accelerator. Peaks are dense (never the with-sparsity headline)."""
+
+    id: str
+    name: str
+    vendor: str
+    aliases: str = ""
+    tflops_bf16: float  #: dense BF16 (FP16 where there is no BF16) tensor TFLOPS
+    tflops_fp8: Optional[float] = None  #: dense FP8 TFLOPS; None where there is no FP8
+    tflops_fp32: Optional[float] = None
+    memory_gb: float  #: device memory, GB (1e9 bytes)
+    memory_type: str
+    mem_bw_gbps: float  #: memory bandwidth, GB/s (gigabytes per second)
+    interconnect_gbps: float  #: scale-up link bandwidth per GPU, GB/s, as the vendor quotes it
+    interconnect: str
+    tdp_w: Optional[float] = None  #: board power, W; None where not published
+    notes: str = ""
+    source: str
+    retrieved: str
+    confidence: str
+
+
+class ModelSpec(_Row):
+    """One model architecture with its total and active parameter counts."""
+
+    id: str
+    name: str
+    layers: int
+    hidden: int
+    vocab: int
+    ffn: int  #: FFN intermediate size (per expert for MoE)
+    heads: int
+    kv_heads: int
+    experts: int = 1
+    experts_per_token: int = 1
+    gated_ffn: bool = True
+    tied_embeddings: bool = False
+    qkv_bias: bool = False
+    position_embeddings: int = 0  #: learned position embeddings (GPT-3: 2048), else 0
+    max_seq_len: int
+    params: float  #: total parameters (raw count)
+    active_params: float  #: parameters used per token (raw count)
+    params_basis: str  #: how ``params`` was obtained (published exact, derived, headline)
+    source: str
+    retrieved: str
+
+
+GPU_FIELDS = tuple(f for f in GpuSpec.model_fields if f != "aliases")
+MODEL_FIELDS = tuple(ModelSpec.model_fields)
+
+
+def _load(filename: str, record: type[_Row]) -> dict[str, _Row]:
+    text = resources.files(__package__).joinpath("data", filename).read_text(encoding="utf-8")
+    rows: dict[str, _Row] = {}
+    reader = csv.DictReader(io.StringIO(text))
+    expected = set(record.model_fields)
+    if set(reader.fieldnames or ()) != expected:
+        raise CatalogError(f"{filename}: columns {sorted(reader.fieldnames or ())} differ from "
+                           f"the schema {sorted(expected)}")
+    for line, raw in enumerate(reader, start=2):
+        try:
+            row = record(**raw)
+        except ValidationError as exc:
+            raise CatalogError(f"{filename} line {line}: {exc.errors()[0]['loc'][0]}: "
+                               f"{exc.errors()[0]['msg']}") from None
+        if row.id in rows:
+            raise CatalogError(f"{filename} line {line}: duplicate id '{row.id}'")
+        rows[row.id] = row
+    return rows
+
+
+@functools.cache
+def gpu_catalog() -> dict[str, GpuSpec]:
+    """All GPUs by id (loaded once; do not mutate)."""
+    return _load("gpus.csv", GpuSpec)  # type: ignore[return-value]
+
+
+@functools.cache
+def model_catalog() -> dict[str, ModelSpec]:
+    """All models by id (loaded once; do not mutate)."""
+    return _load("models.csv", ModelSpec)  # type: ignore[return-value]
+
+
+def _norm(name: str) -> str:
+    return " ".join(name.strip().lower().replace("_", "-").split())
+
+
+@functools.cache
+def _alias_table(kind: str) -> dict[str, str]:
+    cat = gpu_catalog() if kind == "gpu" else model_catalog()
+    table: dict[str, str] = {}
+    for rid, row in cat.items():
+        table[_norm(rid)] = rid
+        table[_norm(row.name)] = rid
+        for alias in getattr(row, "aliases", "").split(";"):
+            if alias.strip():
+                table[_norm(alias)] = rid
+    return table
+
+
+def _lookup(kind: str, name, arg: str):
+    cat = gpu_catalog() if kind == "gpu" else model_catalog()
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInputError(f"{arg} must be a catalog id such as "
+                                f"'{next(iter(cat))}'", arg=arg, value=name)
+    table = _alias_table(kind)
+    key = _norm(name)
+    if key in table:
+        return cat[table[key]]
+    close = difflib.get_close_matches(key, list(cat), n=3, cutoff=0.4)
+    hint = f"did you mean {', '.join(close)}?" if close else f"use {kind.upper()}_LIST() for the ids"
+    raise UnknownNameError(f"{arg} '{name.strip()}' is not in the {kind} catalog: {hint}",
+                           arg=arg, value=name)
+
+
+def gpu(name: str) -> GpuSpec:
+    """The GPU with this id, name or alias (case-insensitive).
+
+    Raises
+    ------
+    UnknownNameError
+        Naming the closest ids.
+
+    Examples
+    --------
+    >>> gpu("H100").id, gpu("h100-sxm").tflops_bf16
+    ('h100-sxm', 989.4)
+    """
+    return _lookup("gpu", name, "gpu")
+
+
+def model(name: str) -> ModelSpec:
+    """The model with this id or name (case-insensitive).
+
+    Examples
+    --------
+    >>> model("Llama-2-7B").layers
+    32
+    """
+    return _lookup("model", name, "model")
+
+
+def _field(kind: str, row, field, fields) -> object:
+    if not isinstance(field, str) or _norm(field).replace("-", "_") not in fields:
+        close = difflib.get_close_matches(str(field).strip().lower(), fields, n=3, cutoff=0.4)
+        hint = f"did you mean {', '.join(close)}?" if close else f"use one of {', '.join(fields)}"
+        raise UnknownNameError(f"field '{str(field).strip()}' is unknown: {hint}",
+                               arg="field", value=field)
+    key = _norm(field).replace("-", "_")
+    value = getattr(row, key)
+    if value is None:
+        raise UnknownNameError(f"{row.id} has no published {key}", arg="field", value=field)
+    return value
+
+
+def gpu_field(name: str, field: str):
+    """One field of a GPU: ``gpu_field('a100-sxm-80gb', 'memory_gb')`` -> 80.0.
+
+    >>> gpu_field("a100-sxm-80gb", "memory_gb")
+    80.0
+    """
+    return _field("gpu", gpu(name), field, GPU_FIELDS)
+
+
+def model_field(name: str, field: str):
+    """One field of a model: ``model_field('llama-3-8b', 'kv_heads')`` -> 8.
+
+    >>> model_field("llama-3-8b", "kv_heads")
+    8
+    """
+    return _field("model", model(name), field, MODEL_FIELDS)
+
+
+def gpu_ids() -> list[str]:
+    """GPU ids in catalog order."""
+    return list(gpu_catalog())
+
+
+def model_ids() -> list[str]:
+    """Model ids in catalog order."""
+    return list(model_catalog())

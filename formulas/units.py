@@ -1,0 +1,111 @@
+"""Unit constants and the precision table, in one place.
+
+Decimal and binary prefixes are kept apart: the project's GB is 10**9 bytes
+(the unit GPU vendors quote memory and bandwidth in), GiB is 2**30 bytes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import InvalidInputError, UnknownNameError
+
+__all__ = [
+    "GB",
+    "GIB",
+    "TERA",
+    "SECONDS_PER_HOUR",
+    "SECONDS_PER_DAY",
+    "HOURS_PER_DAY",
+    "BITS_PER_BYTE",
+    "PRECISION_BYTES",
+    "bytes_per_param",
+]
+
+GB = 1e9  #: bytes in one GB (decimal, as vendors quote memory and bandwidth)
+GIB = 2.0**30  #: bytes in one GiB (binary)
+TERA = 1e12  #: FLOP/s in one TFLOPS
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_DAY = 86400.0
+HOURS_PER_DAY = 24.0
+BITS_PER_BYTE = 8.0
+
+#: Bytes per stored value for each precision name (seed 004 §1: FP32 4 bytes,
+#: FP16/BF16 2 bytes, INT8 1 byte, INT4 half a byte). Keys are lower case;
+#: :func:`bytes_per_param` normalises case, spaces, hyphens and underscores.
+PRECISION_BYTES: dict[str, float] = {
+    "fp32": 4.0,
+    "float32": 4.0,
+    "tf32": 4.0,
+    "fp16": 2.0,
+    "float16": 2.0,
+    "half": 2.0,
+    "bf16": 2.0,
+    "bfloat16": 2.0,
+    "fp8": 1.0,
+    "float8": 1.0,
+    "int8": 1.0,
+    "fp4": 0.5,
+    "int4": 0.5,
+    "nf4": 0.5,
+}
+
+_CANONICAL = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")
+
+
+def bytes_per_param(precision: str | float) -> float:
+    """Bytes per parameter for a precision name or an explicit byte count.
+
+    Parameters
+    ----------
+    precision : str or float
+        ``fp32``, ``fp16``, ``bf16``, ``fp8``, ``int8``, ``int4`` (any case; the
+        aliases ``float32``, ``bfloat16``, ``nf4`` ... also work), or a positive
+        number of bytes such as 2 or 0.5.
+
+    Returns
+    -------
+    float
+        Bytes per stored value.
+
+    Raises
+    ------
+    UnknownNameError
+        For an unknown precision name; the message lists the accepted ones.
+    InvalidInputError
+        For a byte count that is not positive or above 16.
+
+    Notes
+    -----
+    Sizes are the storage sizes of seed 004 §1. Quantisation constants (e.g.
+    QLoRA's block scales) are not included here.
+
+    Examples
+    --------
+    >>> bytes_per_param("BF16")
+    2.0
+    >>> bytes_per_param("int4")
+    0.5
+    >>> bytes_per_param(1)
+    1.0
+    """
+    if isinstance(precision, str):
+        key = precision.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+        try:
+            return PRECISION_BYTES[key]
+        except KeyError:
+            try:
+                number = float(key)
+            except ValueError:
+                raise UnknownNameError(
+                    f"precision '{precision.strip()}' is unknown: use one of "
+                    f"{', '.join(_CANONICAL)} or a byte count such as 2",
+                    arg="precision", value=precision) from None
+            return bytes_per_param(number)
+    value = float(precision)
+    if not np.isfinite(value) or value <= 0 or value > 16:
+        raise InvalidInputError(
+            f"bytes per parameter must be between 0 and 16, got {value:g}: "
+            "use 2 for bf16 or a name such as 'bf16'",
+            arg="precision", value=precision, code="#NUM!")
+    return value
