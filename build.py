@@ -1,0 +1,57 @@
+"""The main job: build the planning workbooks and the function reference.
+
+    python build.py [--out DIR]
+
+writes the workbooks to DIR (default ``dist/``) and regenerates ``docs/functions.md`` and
+the function table of ``README.md``. Every file is written atomically; the script prints
+each path it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+README_START = "<!-- functions:start -->"
+README_END = "<!-- functions:end -->"
+
+
+def write_reference(root: Path = ROOT) -> list[Path]:
+    """Regenerate docs/functions.md and the README's function table."""
+    from addin.reference import readme_table, reference_markdown
+    from templates.output import atomic_write_text
+
+    written = [atomic_write_text(root / "docs" / "functions.md", reference_markdown())]
+    readme = root / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.S)
+    new = pattern.sub(lambda _: f"{README_START}\n{readme_table()}{README_END}", text)
+    if new != text:
+        written.append(atomic_write_text(readme, new))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "dist",
+                        help="folder for the generated workbooks (default: dist/)")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    from templates.output import OutputError
+
+    try:
+        written = write_reference()
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OutputError as exc:
+        print(f"build.py: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
