@@ -294,8 +294,8 @@ def _call_ranges(spec: _Spec, values: list, is_range: list[bool]):
             out = np.broadcast_to(np.asarray(result, dtype=float), shape)
             if np.all(np.isfinite(out)):
                 return out.tolist()
-        except FormulasError:
-            pass  # locate the bad cells below
+        except Exception:  # noqa: BLE001 - locate the bad cells one by one below
+            pass
     return _cell_by_cell(spec, values, is_range, shape)
 
 
@@ -314,8 +314,11 @@ def _cell_by_cell(spec: _Spec, values, is_range, shape):
         for j in range(shape[1]):
             cell_values = [g[i, j] if g is not None else v
                            for g, v in zip(grids, values)]
-            ranged = [cv for cv, r in zip(cell_values, is_range) if r]
-            if all(_is_blank(cv) for cv in ranged):
+            # A row whose ranged *required* inputs are all blank stays blank; a blank in an
+            # optional argument means "use the default".
+            ranged = [cv for cv, r, d in zip(cell_values, is_range, spec.defaults)
+                      if r and d is inspect.Parameter.empty]
+            if ranged and all(_is_blank(cv) for cv in ranged):
                 row.append("")
                 continue
             try:

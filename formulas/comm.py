@@ -109,7 +109,11 @@ def bandwidth_factor(unit):
     """
     if not isinstance(unit, str):
         raise InvalidInputError("unit must be text: 'GB/s' or 'Gbps'", arg="unit", value=unit)
-    m = _UNIT_RE.fullmatch(unit.strip().replace(" ", ""))
+    text = unit.strip().replace(" ", "")
+    if text in ("gb/s", "mb/s", "tb/s"):  # all lower case: bits or bytes cannot be told
+        raise UnknownNameError(f"unit '{unit.strip()}' is ambiguous: write 'GB/s' for gigabytes "
+                               "or 'Gbps' for gigabits per second", arg="unit", value=unit)
+    m = _UNIT_RE.fullmatch(text)
     if m is None:
         raise UnknownNameError(f"unit '{unit.strip()}' is unknown: use 'GB/s' (gigabytes) "
                                "or 'Gbps' (gigabits)", arg="unit", value=unit)
