@@ -206,14 +206,17 @@ def _unwrap(value):
     if isinstance(value, np.ndarray):
         value = value.tolist()
     if isinstance(value, (list, tuple)):
-        rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
-        if not rows or not rows[0]:
+        if not value:
             return None, False
+        if all(type(r) is list for r in value):  # the usual 2-D list: no copy
+            rows = value
+        else:
+            rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in value]
+        widths = set(map(len, rows))
+        if len(widths) != 1 or 0 in widths:
+            raise InvalidInputError("a range argument has rows of different lengths")
         if len(rows) == 1 and len(rows[0]) == 1:
             return rows[0][0], False
-        width = len(rows[0])
-        if any(len(r) != width for r in rows):
-            raise InvalidInputError("a range argument has rows of different lengths")
         return rows, True
     return value, False
 
@@ -293,10 +296,17 @@ def _call_ranges(spec: _Spec, values: list, is_range: list[bool]):
             result = spec.body(*fast)
             out = np.broadcast_to(np.asarray(result, dtype=float), shape)
             if np.all(np.isfinite(out)):
-                return out.tolist()
+                return _rows(out)
         except Exception:  # noqa: BLE001 - locate the bad cells one by one below
             pass
     return _cell_by_cell(spec, values, is_range, shape)
+
+
+def _rows(a: np.ndarray) -> list:
+    """A 2-D float array as a list of row lists (fast path for a single column)."""
+    if a.shape[1] == 1:
+        return [[v] for v in a[:, 0].tolist()]
+    return np.ascontiguousarray(a).tolist()
 
 
 def _cell_by_cell(spec: _Spec, values, is_range, shape):
