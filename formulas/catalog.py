@@ -226,3 +226,71 @@ def gpu_ids() -> list[str]:
 def model_ids() -> list[str]:
     """Model ids in catalog order."""
     return list(model_catalog())
+
+
+# ---------------------------------------------------------------------------------------
+# Example GPU prices (formulas/data/gpu_prices.csv)
+# ---------------------------------------------------------------------------------------
+
+#: Kinds of price in ``gpu_prices.csv``: rented per GPU-hour, or bought per GPU.
+PRICE_TYPES = {
+    "cloud_on_demand": "gpu_hour",  # pay-as-you-go list or market price
+    "cloud_reserved": "gpu_hour",  # capacity blocks, reservations
+    "purchase_new": "gpu",  # list/MSRP/street price of a new GPU (GPU only, no server)
+    "purchase_used": "gpu",  # secondary market
+}
+
+
+class GpuPrice(_Row):
+    """One dated example price of a GPU: an illustration, never a quote."""
+
+    id: str
+    gpu_id: str  #: id in gpus.csv
+    provider: str
+    offer: str  #: the product or instance the price is for
+    price_type: str  #: one of PRICE_TYPES
+    usd: float  #: US dollars per ``unit``
+    unit: str  #: ``gpu_hour`` (rent) or ``gpu`` (purchase)
+    date: str  #: when the price applied (as precise as the source allows)
+    source: str
+    confidence: str
+    notes: Optional[str] = None
+
+    @field_validator("price_type")
+    @classmethod
+    def _known_type(cls, value):
+        if value not in PRICE_TYPES:
+            raise ValueError(f"price_type must be one of {sorted(PRICE_TYPES)}")
+        return value
+
+
+@functools.cache
+def gpu_prices() -> tuple[GpuPrice, ...]:
+    """Example GPU prices from ``gpu_prices.csv``, in file order (loaded once).
+
+    Each row is a dated public price (cloud per GPU-hour, or purchase per GPU) with its
+    source and confidence. They illustrate orders of magnitude; they are not quotes.
+
+    Raises
+    ------
+    CatalogError
+        A row breaks the schema, names an unknown GPU id, or has a unit that does not
+        match its price type.
+
+    Examples
+    --------
+    >>> [p.usd for p in gpu_prices() if p.id == "aws-p5-cb-2024"]
+    [4.916]
+    """
+    rows = tuple(_load("gpu_prices.csv", GpuPrice).values())
+    known = gpu_catalog()
+    for row in rows:
+        if row.gpu_id not in known:
+            raise CatalogError(f"gpu_prices.csv: '{row.id}' names unknown gpu_id '{row.gpu_id}'")
+        if PRICE_TYPES[row.price_type] != row.unit:
+            raise CatalogError(f"gpu_prices.csv: '{row.id}' has unit '{row.unit}', expected "
+                               f"'{PRICE_TYPES[row.price_type]}' for {row.price_type}")
+    return rows
+
+
+__all__ += ["PRICE_TYPES", "GpuPrice", "gpu_prices"]
