@@ -42,6 +42,8 @@ __all__ = ["udf", "Arg", "CATEGORY", "REGISTRY", "ExcelRangeError", "in_office_j
 CATEGORY = "LLM Planning"
 REGISTRY: dict[str, Callable] = {}
 _EMPTY = object()
+_CELL_ERRORS = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!",
+                          "#SPILL!", "#CALC!", "#GETTING_DATA", "#BUSY!"))
 _NUMERIC = frozenset((float, int))
 
 
@@ -188,6 +190,7 @@ class _Spec:
     group: str = ""
     example: str = ""
     extras: dict = field(default_factory=dict)
+    example_args: tuple | None = None
 
 
 def _error_text(exc: FormulasError) -> str:
@@ -223,6 +226,10 @@ def _unwrap(value):
 
 def _convert_one(spec: _Spec, i: int, value):
     name = spec.params[i]
+    if isinstance(value, str) and value in _CELL_ERRORS:  # an error cell (err_to_str=True)
+        code = value if value in ("#VALUE!", "#NUM!", "#N/A") else "#VALUE!"
+        raise InvalidInputError(f"{name} refers to a cell showing {value}: fix that cell",
+                                arg=name, code=code)
     if _is_blank(value):
         default = spec.defaults[i]
         if default is inspect.Parameter.empty:
@@ -375,7 +382,8 @@ def _invoke_checked(spec: _Spec, args: tuple):
 # Decorator
 # ---------------------------------------------------------------------------------------
 
-def udf(group: str, example: str = "", broadcast: bool = True, **arg_specs: Arg):
+def udf(group: str, example: str = "", broadcast: bool = True, example_args=None,
+        **arg_specs: Arg):
     """Make an Excel function of ``body``; see the module docstring.
 
     Parameters
@@ -386,6 +394,9 @@ def udf(group: str, example: str = "", broadcast: bool = True, **arg_specs: Arg)
         A worked call with its result, shown in the reference.
     broadcast : bool
         False for functions whose output is itself a table (no ranges over inputs).
+    example_args : tuple, optional
+        The worked example's inputs as cell values (the demo workbook's input cells),
+        needed when ``example`` is not a call with literal arguments.
     **arg_specs : Arg
         One :class:`Arg` per parameter of ``body``, in any order.
     """
@@ -401,19 +412,23 @@ def udf(group: str, example: str = "", broadcast: bool = True, **arg_specs: Arg)
         spec = _Spec(
             name=body.__name__, params=params, args=[arg_specs[p] for p in params],
             defaults=[sig.parameters[p].default for p in params], broadcast=broadcast,
-            body=body, doc=inspect.getdoc(body) or "", group=group, example=example)
+            body=body, doc=inspect.getdoc(body) or "", group=group, example=example,
+            example_args=None if example_args is None else tuple(example_args))
 
         @functools.wraps(body)
         def excel_function(*args):
             return _invoke(spec, args)
 
         excel_function.__signature__ = sig
+        excel_function.__annotations__ = {}  # the body's hints must not become xlwings converters
         excel_function.__udf__ = spec
         decorated = excel_function
         if _xw is not None:
             for p in reversed(params):
-                decorated = _xw.arg(p, doc=arg_specs[p].doc, ndim=2)(decorated)
+                decorated = _xw.arg(p, doc=arg_specs[p].doc, ndim=2, err_to_str=True)(decorated)
             decorated = _xw.func(category=CATEGORY)(decorated)
+            if hasattr(decorated, "__xlfunc__"):  # the Function Wizard shows the summary only
+                decorated.__xlfunc__["ret"]["doc"] = spec.doc.split("\n\n")[0].replace("\n", " ")
         REGISTRY[spec.name] = decorated
         return decorated
 
