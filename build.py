@@ -34,6 +34,14 @@ def write_reference(root: Path = ROOT) -> list[Path]:
     return written
 
 
+def write_excel_addin_files(out: Path) -> list[Path]:
+    """The classic add-in's demo workbook and the xlwings Lite bundle (main.py, requirements.txt)."""
+    from addin.lite import write_bundle
+    from templates.demo import write_demo
+
+    return [write_demo(out), *write_bundle(out)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist",
@@ -45,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         written = write_reference()
         args.out.mkdir(parents=True, exist_ok=True)
+        written += write_excel_addin_files(args.out)
     except OutputError as exc:
         print(f"build.py: {exc}", file=sys.stderr)
         return 1
