@@ -138,7 +138,7 @@ def TRAIN_DAYS(P, T, N, TFLOPS, MFU, flops_per_param_token=8):
     return core.train_days(P, T, N, TFLOPS, MFU, flops_per_param_token)
 
 
-@udf("Compute and time", "=GPU_HOURS(175E9,300E9,312,0.45) -> 830,923",
+@udf("Compute and time", "=GPU_HOURS(175E9,300E9,312,0.45) -> 830,959",
      P=ARG_P, T=ARG_T, TFLOPS=ARG_TFLOPS, MFU=ARG_MFU, flops_per_param_token=ARG_K_TRAIN)
 def GPU_HOURS(P, T, TFLOPS, MFU, flops_per_param_token=8):
     """GPU-hours of training: k·P·T/(TFLOPS·1E12·MFU)/3600, k = 8 by default."""
