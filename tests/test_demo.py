@@ -1,0 +1,109 @@
+"""The classic add-in's demo workbook: one live row per Excel function, and its settings."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from addin import lite
+from addin._excel import REGISTRY
+from templates import demo
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory):
+    path = demo.write_demo(tmp_path_factory.mktemp("dist"))
+    assert path.name == "llm_functions_demo.xlsx"
+    return load_workbook(path)
+
+
+def _function_rows(ws):
+    rows = {}
+    r = demo.FIRST_ROW
+    while ws[f"A{r}"].value:
+        rows[ws[f"A{r}"].value] = r
+        r += 1
+    return rows
+
+
+def test_one_row_per_excel_function(workbook):
+    rows = _function_rows(workbook["Functions"])
+    expected = [n for names in lite.functions_by_module().values() for n in names]
+    assert sorted(rows) == sorted(expected)
+    assert len(expected) >= 31
+
+
+def test_each_row_calls_its_function_on_its_input_cells(workbook):
+    ws = workbook["Functions"]
+    for name, r in _function_rows(ws).items():
+        spec = REGISTRY[name].__udf__
+        inputs = demo.example_inputs(spec)
+        if inputs is None:
+            assert ws[f"G{r}"].value == "no example" and ws[f"H{r}"].value
+            continue
+        formula = ws[f"E{r}"].value
+        m = re.fullmatch(rf"=(?:INDEX\()?{name}\(([^()]*)\)(?:,1,1\))?", formula)
+        assert m, formula
+        refs = [ref for ref in m.group(1).split(",") if ref]
+        assert len(refs) == len(inputs) <= len(spec.params)
+        # The input cells hold the worked example's values, in argument order.
+        cell_values = [ws[ref].value for ref in refs]
+        assert cell_values == list(inputs)
+        # Column F: what the core computes for exactly those inputs.
+        expected = REGISTRY[name](*(demo.evaluate_input(v) for v in cell_values))
+        if isinstance(expected, list):
+            expected = expected[0][0]
+            assert formula.startswith("=INDEX(")
+        assert ws[f"F{r}"].value == pytest.approx(expected) \
+            if isinstance(expected, float) else ws[f"F{r}"].value == expected
+        assert not (isinstance(expected, str) and expected.startswith("#")), (name, expected)
+        assert ws[f"G{r}"].value.startswith(f"=IF(ISERROR(E{r})")
+
+
+def test_worked_examples_reproduce_the_values_they_show():
+    """The example string's '-> value' is what the function returns for those inputs."""
+    wrong = []
+    for row in demo.demo_rows():
+        example = REGISTRY[row["name"]].__udf__.example
+        shown = example.split("->", 1)[1].strip().split(" ")[0] if "->" in example else ""
+        if not re.fullmatch(r"[0-9][0-9,]*(\.[0-9]+)?(E[+-]?[0-9]+)?", shown):
+            continue
+        number = float(shown.replace(",", ""))
+        digits = shown.split("E")[0].replace(",", "")
+        decimals = len(digits.split(".")[1]) if "." in digits else 0
+        scale = 10 ** int(shown.split("E")[1]) if "E" in shown else 1
+        tolerance = 0.5 * 10 ** -decimals * scale
+        if abs(row["value"] - number) > tolerance * (1 + 1e-9):
+            wrong.append(f"{row['name']}: shows {shown}, computes {row['value']:.6g}")
+    assert not wrong, wrong
+
+
+def test_xlwings_conf_sheet_names_the_udf_modules(workbook):
+    conf = workbook["xlwings.conf"]
+    assert conf["A1"].value == "UDF Modules"
+    modules = conf["B1"].value.split(";")
+    assert modules[0] == "addin.udfs"
+    assert modules == lite.udf_module_names()
+    # The add-in reads keys from A1 down to the first blank cell: nothing else in column A.
+    assert conf["A2"].value is None
+    assert all(conf.cell(row=r, column=1).value is None for r in range(2, conf.max_row + 1))
+
+
+def test_functions_without_a_worked_example():
+    """Lists the Excel functions whose demo row has no inputs: give them example_args=."""
+    missing = [r["name"] for r in demo.demo_rows() if r["inputs"] is None]
+    assert not missing, ("no worked example with literal inputs (add example_args=(...) to "
+                         f"the udf decorator): {missing}")
+
+
+def test_parse_example_call():
+    assert demo.parse_example_call("F", '=F(1E9,"bf16",TRUE) -> 3') == (1e9, "bf16", True)
+    assert demo.parse_example_call("F", '=F("TRUE, FALSE",FALSE)') == ("TRUE, FALSE", False)
+    assert demo.parse_example_call("MFU", "=MFU(ITER_FLOPS(64,2048,FALSE),13.75) -> 0.5") == (
+        "=ITER_FLOPS(64,2048,FALSE)", 13.75)
+    assert demo.parse_example_call("F", "=G(1) -> 2") is None
+    assert demo.parse_example_call("F", "=F(A1,2)") is None
+    assert demo.parse_example_call("F", "=F(1,,2)") is None
+    assert demo.parse_example_call("F", "a column of ids") is None
