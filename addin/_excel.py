@@ -23,6 +23,7 @@ import inspect
 import itertools
 import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -193,8 +194,12 @@ class _Spec:
     example_args: tuple | None = None
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+
+
 def _error_text(exc: FormulasError) -> str:
-    return exc.excel_text()
+    """The cell text of an error, always one line (a user's text may carry line breaks)."""
+    return _CONTROL.sub(" ", exc.excel_text())
 
 
 def _deliver(text: str):
@@ -237,7 +242,10 @@ def _convert_one(spec: _Spec, i: int, value):
             raise InvalidInputError(f"{name} is empty: expected {what[0].lower()}{what[1:]}",
                                     arg=name)
         return default
-    return spec.args[i].convert(name, value)
+    try:
+        return spec.args[i].convert(name, value)
+    except FormulasError as exc:  # e.g. an unknown GPU id where TFLOPS are expected
+        raise _naming(exc, name) from None
 
 
 def _to_cell(x):
@@ -264,9 +272,38 @@ def _to_excel(result):
     return _to_cell(result)
 
 
+def _naming(exc: FormulasError, name: str) -> FormulasError:
+    """Make sure the message names the Excel argument at fault (prefix "name: " if not)."""
+    if not re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", exc.message):
+        exc.message = f"{name}: {exc.message}"
+        exc.args = (exc.message,)
+    exc.arg = name
+    return exc
+
+
 def _call_scalar(spec: _Spec, values: list):
     converted = [_convert_one(spec, i, v) for i, v in enumerate(values)]
-    return _to_excel(spec.body(*converted))
+    try:
+        return _to_excel(spec.body(*converted))
+    except FormulasError as exc:
+        if exc.arg in spec.params:
+            raise _naming(exc, exc.arg) from None
+        # The core may call the argument differently (WEIGHTS_GB's precision is the core's
+        # bytes_per_param): name the one Excel argument that holds the offending value.
+        if exc.arg is not None and exc.value is not None:
+            same = [p for p, c in zip(spec.params, converted) if _same_value(c, exc.value)]
+            if len(same) == 1:
+                raise _naming(exc, same[0]) from None
+        raise
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or not isinstance(a, (int, float)):
+        return a is b
+    try:
+        return a == float(b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _fast_array(spec: _Spec, i: int, rows):

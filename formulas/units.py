@@ -105,7 +105,7 @@ def bytes_per_param(precision: str | float) -> float:
     value = float(precision)
     if not np.isfinite(value) or value <= 0 or value > 16:
         raise InvalidInputError(
-            f"bytes per parameter must be between 0 and 16, got {value:g}: "
+            f"precision must be a byte count between 0 and 16, got {value:g}: "
             "use 2 for bf16 or a name such as 'bf16'",
             arg="precision", value=precision, code="#NUM!")
     return value

@@ -46,7 +46,7 @@ class TestScalars:
         assert x.GPU_COUNT_MEM(7e9, 18, 1.25, "rtx-4090") == 7
         assert x.DECODE_TOKENS_PER_S(7e9, "bf16", "h100-sxm") == x.DECODE_TOKENS_PER_S(7e9, 2, 3350)
         assert x.TRAIN_DAYS(175e9, 300e9, 1024, "h1000", 0.45).startswith(
-            "#N/A gpu 'h1000' is not in the gpu catalog: did you mean")
+            "#N/A TFLOPS: gpu 'h1000' is not in the gpu catalog: did you mean")
 
     def test_precision_names_case_and_spaces(self):
         assert x.WEIGHTS_GB(7e9, " BF16 ") == 14
