@@ -61,3 +61,33 @@ __all__ = [
     "gpu_count_time", "gpu_hours", "train_days",
     "bytes_per_param",
 ]
+
+# Serving, fine-tuning, money, energy, goodput and decoding parameters.
+from .energy import train_co2_t, train_energy_mwh  # noqa: E402
+from .finetune import finetune_checkpoint_gb, finetune_mem_gb, finetune_params  # noqa: E402
+from .goodput import goodput, train_days_range  # noqa: E402
+from .money import (  # noqa: E402
+    buy_vs_rent_breakeven_months,
+    cloud_cost_usd,
+    tco_per_gpu_hour,
+    train_cost_usd,
+)
+from .sampling import sample_probs  # noqa: E402
+from .serving import (  # noqa: E402
+    cost_per_m_tokens,
+    kv_bytes_per_token,
+    prefill_seconds,
+    serve_gpus,
+    serve_max_batch,
+    serve_tokens_per_s,
+)
+
+__all__ += [
+    "train_co2_t", "train_energy_mwh",
+    "finetune_checkpoint_gb", "finetune_mem_gb", "finetune_params",
+    "goodput", "train_days_range",
+    "buy_vs_rent_breakeven_months", "cloud_cost_usd", "tco_per_gpu_hour", "train_cost_usd",
+    "sample_probs",
+    "cost_per_m_tokens", "kv_bytes_per_token", "prefill_seconds", "serve_gpus",
+    "serve_max_batch", "serve_tokens_per_s",
+]
