@@ -26,14 +26,14 @@ ARG_ROUND_UP = Arg("TRUE (default) rounds up to whole GPUs; FALSE returns the ex
                "flag")
 ARG_L = Arg("Transformer layers, e.g. 96 for GPT-3.")
 ARG_H = Arg("Hidden size (model dimension), e.g. 12288 for GPT-3.")
-ARG_V = Arg("Vocabulary size, e.g. 51200.")
+ARG_V = Arg("Vocabulary size in tokens, e.g. 51200 for GPT-3, 128256 for Llama-3.")
 ARG_BYTES = Arg("Bytes per value: 2 for bf16/fp16, 1 for fp8/int8, 0.5 for int4; or a "
             "precision name such as \"bf16\".", "bytes")
 ARG_BYTES_PER_PARAM_INF = Arg("Bytes per parameter: 2 for bf16 (default), 4 fp32, 1 int8, "
                           "0.5 int4; or a precision name such as \"int8\".", "bytes")
 ARG_ARCH = dict(
     L=ARG_L, h=ARG_H, V=ARG_V,
-    ffn=Arg("FFN intermediate size (per expert for MoE), e.g. 11008 for Llama-2-7B."),
+    ffn=Arg("FFN intermediate dimension (per expert for MoE), e.g. 11008 for Llama-2-7B."),
     heads=Arg("Attention (query) heads, e.g. 32."),
     kv_heads=Arg("Key/value heads: equal to heads for multi-head, fewer for grouped-query "
                  "attention (Llama-3-8B: 8)."),
@@ -122,7 +122,8 @@ def TRAIN_ITERS(T, B, S):
 
 
 @udf("Compute and time", "=MFU(ITER_FLOPS(64,2048,96,12288,51200,FALSE),13.75,64,312) -> 0.514",
-     flops_per_iter=Arg("Model FLOPs of one iteration (e.g. ITER_FLOPS(...,FALSE))."),
+     flops_per_iter=Arg("Model FLOPs of one iteration, raw count: 1.41E17 for GPT-3 at batch "
+                        "64 (ITER_FLOPS(64,2048,96,12288,51200,FALSE))."),
      iter_seconds=Arg("Measured seconds per iteration, e.g. 13.75."),
      N=ARG_N,
      peak_TFLOPS=Arg("Peak dense TFLOPS per GPU (A100: 312), or a GPU id.", "tflops"))
@@ -265,7 +266,7 @@ def DP_COMM_GB(P, N, bytes=2):
 
 @udf("Communication", "=TP_COMM_GB(8,2048,12288,8) -> 0.705",
      B=Arg("Batch size in sequences, e.g. 8."), T=Arg("Tokens per sequence, e.g. 2048."),
-     E=Arg("Embedding (hidden) size, e.g. 12288."),
+     E=Arg("Embedding (hidden) dimension, e.g. 12288 for GPT-3."),
      G=Arg("GPUs sharing the attention heads (tensor-parallel degree), e.g. 8."),
      bytes=Arg("Bytes per value: 2 (default) for 16-bit.", "bytes"))
 def TP_COMM_GB(B, T, E, G, bytes=2):
