@@ -139,6 +139,64 @@ def gigabytes(name: str, x: ArrayLike) -> np.ndarray:
     return a
 
 
+#: Above this, a bandwidth "in GB/s" is a raw bytes/s or bits/s figure: the fastest memory
+#: on any chip, Cerebras WSE-3's on-wafer SRAM, is 21 PB/s = 2.1E7 GB/s (Cerebras WSE-3
+#: announcement, 2024-03-13), while any real link or memory written in bytes/s or bits/s
+#: is at least 1E9.
+MAX_BANDWIDTH_GBPS = 1e8
+
+
+def bandwidth(name: str, x: ArrayLike, factor: float = 1.0, unit: str = "GB/s",
+              link: bool = True) -> np.ndarray:
+    """A bandwidth in ``unit`` (``factor`` turns it into GB/s); raw bytes/s or bits/s refused.
+
+    ``link`` False for a memory bandwidth, which is never quoted in bits per second.
+
+    >>> bandwidth("bandwidth", 200e9)
+    Traceback (most recent call last):
+    ...
+    formulas.errors.ImplausibleUnitError: bandwidth is in GB/s: use 200 for 2e+11 bytes/s, or 25 for 2e+11 bits/s
+    """
+    a = positive(name, x)
+    bad = a * factor > MAX_BANDWIDTH_GBPS
+    if np.any(bad):
+        v = _first(a, bad)
+        if factor < 1:  # a bits unit (Gbps): the slip is raw bits/s
+            fix = f"use {v / 1e9:g} for {v:g} bits/s"
+        elif link:
+            fix = f"use {v / 1e9 / factor:g} for {v:g} bytes/s, or {v / 8e9 / factor:g} for {v:g} bits/s"
+        else:
+            fix = f"use {v / 1e9 / factor:g} for {v:g} bytes/s"
+        raise ImplausibleUnitError(f"{name} is in {unit}: {fix}", arg=name, value=x)
+    return a
+
+
+#: Longest deadline taken as days (10 years): a larger value is hours or seconds typed as
+#: days. No published LLM training run has lasted a year.
+MAX_DEADLINE_DAYS = 3650.0
+
+
+def deadline_days(name: str, x: ArrayLike) -> np.ndarray:
+    """A deadline in days, at most 10 years; a larger value is taken as hours or seconds.
+
+    >>> deadline_days("days", 8760)
+    Traceback (most recent call last):
+    ...
+    formulas.errors.ImplausibleUnitError: days is a deadline in days (8760 days is 24 years): use 365 for 8760 hours
+    """
+    a = positive(name, x)
+    bad = a > MAX_DEADLINE_DAYS
+    if np.any(bad):
+        v = _first(a, bad)
+        fix = f"use {v / 24:g} for {v:g} hours"
+        if v / 24 > MAX_DEADLINE_DAYS:
+            fix = f"use {v / 86400:g} for {v:g} seconds, or {v / 24:g} for {v:g} hours"
+        raise ImplausibleUnitError(
+            f"{name} is a deadline in days ({v:g} days is {v / 365:.0f} years): {fix}",
+            arg=name, value=x)
+    return a
+
+
 def out(x: ArrayLike) -> Any:
     """Scalar in, scalar out: a 0-d result becomes a Python float.
 

@@ -147,8 +147,9 @@ def comm_seconds(GB_, bandwidth, unit="GB/s"):
     (20.0, 1.11)
     """
     vol = v.non_negative("GB", GB_)
-    bw = v.positive("bandwidth", bandwidth)
-    return v.out(vol / (bw * bandwidth_factor(unit)))
+    factor = bandwidth_factor(unit)
+    bw = v.bandwidth("bandwidth", bandwidth, factor, unit.strip())
+    return v.out(vol / (bw * factor))
 
 
 def pp_bubble(stages, microbatches, interleave=1):

@@ -64,7 +64,7 @@ def decode_tokens_per_s(P, bytes_per_param, mem_bw_GBps, batch=1, context_tokens
     """
     P = v.params("P", P)
     b = v.positive("bytes_per_param", bytes_per_param)
-    bw = v.positive("mem_bw_GBps", mem_bw_GBps)
+    bw = v.bandwidth("mem_bw_GBps", mem_bw_GBps, link=False)
     n = v.positive("batch", batch)
     ctx = v.non_negative("context_tokens", context_tokens)
     kv = v.non_negative("kv_bytes_per_token", kv_bytes_per_token)

@@ -147,7 +147,7 @@ def gpu_count_time(P, T, days, TFLOPS, MFU, flops_per_param_token=8, round_up=Tr
     """
     P = v.params("P", P)
     T = v.tokens("T", T)
-    d = v.positive("days", days)
+    d = v.deadline_days("days", days)
     k = v.positive("flops_per_param_token", flops_per_param_token)
     x = _achieved_flops(TFLOPS, MFU)
     n = k * P * T / (d * SECONDS_PER_DAY * x)
