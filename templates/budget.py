@@ -1,0 +1,707 @@
+"""The budget planner: how long an LLM training run takes, on how many GPUs, and what it costs.
+
+``build_budget_planner()`` returns an openpyxl ``Workbook`` whose every computed cell is a
+native Excel formula (Excel 2010+, LibreOffice 7.4+; no add-in). Sheets: Start here,
+Inputs, Results, Sensitivity, Charts, then the catalogs (GPUs, Models, Example prices)
+and a hidden Lists sheet for the dropdowns.
+
+The formulas mirror the core exactly (and the tests hold them to it):
+
+* ``TrainingDays = k * ActiveParams * Tokens / (NumGPUs * PeakTFLOPS * 1E12 * MFU) / 86400``
+  (``TRAIN_DAYS``, k = ``FlopsPerParamToken``, 8 with recomputation, 6 without);
+* ``GPUHours = TrainingDays * 24 * NumGPUs``; ``TrainingCostUSD = GPUHours * PricePerGPUHour``;
+* ``GPUsForDeadline`` = ``GPU_COUNT_TIME`` and ``GPUsForMemory`` = ``GPU_COUNT_MEM`` (whole GPUs,
+  rounded up the way the core rounds: ``ROUNDUP(x * (1 - 1E-12) - 1E-9, 0)``);
+* ``TrainStateGB`` = ``TRAIN_MEM_GB(Params, weights + gradients + optimizer bytes)``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Callable, Iterable, Mapping, Sequence
+
+from openpyxl.chart import BarChart, Reference, ScatterChart, Series
+from openpyxl.workbook import Workbook
+
+from formulas.catalog import GpuPrice, GpuSpec, ModelSpec, gpu_catalog, gpu_prices, model_catalog
+
+from .catalog_sheets import (CUSTOM_MODEL, write_gpu_sheet, write_lists_sheet, write_model_sheet,
+                             write_price_sheet)
+from .defaults import default
+from .guide import write_guide
+from .sheets import Form, Rule, define_name, finish_sheet, header_row, put_text
+from .styles import register_styles, style
+
+__all__ = ["build_budget_planner", "SheetBuilder", "DEFAULT_MODEL", "DEFAULT_GPU",
+           "SENSITIVITY_MFU", "SENSITIVITY_GPU_FACTORS", "CHART_GPU_FACTORS", "SCHEDULE_MONTHS",
+           "excel_serial", "first_of_next_month"]
+
+#: A later module's sheet: called with the workbook and ``{name: description}`` of every
+#: named input and result, after the planner's own sheets exist.
+SheetBuilder = Callable[[Workbook, Mapping[str, str]], None]
+
+DEFAULT_MODEL = "llama-3-70b"
+DEFAULT_GPU = "h100-sxm"
+DEFAULT_GPU_COUNT = 1024
+DEFAULT_DEADLINE_DAYS = 30
+SENSITIVITY_MFU = (0.25, 0.30, 0.35, 0.40, 0.45, 0.50, 0.55)
+SENSITIVITY_GPU_FACTORS = (0.25, 0.5, 1, 2, 4)
+CHART_GPU_FACTORS = (0.125, 0.25, 0.5, 1, 2, 4, 8)
+SCHEDULE_MONTHS = 36
+_EPOCH = _dt.date(1899, 12, 30)
+
+
+def excel_serial(day: _dt.date) -> int:
+    """Excel's serial number of a date (1900 date system)."""
+    return (day - _EPOCH).days
+
+
+def first_of_next_month(day: _dt.date) -> _dt.date:
+    """The first day of the month after ``day``."""
+    return _dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _lookup(column: str, key: str = "GPU", ids: str = "GPU_Ids") -> str:
+    return f"INDEX({column},MATCH({key},{ids},0))"
+
+
+def _roundup_count(expr: str) -> str:
+    """Whole GPUs, rounded up exactly as formulas.training.round_up_count does."""
+    return f"ROUNDUP(({expr})*(1-1E-12)-1E-9,0)"
+
+
+#: Training days for a GPU count and MFU given as cell references (Sensitivity, Charts).
+def _days(n: str, mfu: str) -> str:
+    return f"FlopsPerParamToken*ActiveParams*Tokens/({n}*(PeakTFLOPS*1E12*{mfu}))/86400"
+
+
+def _inputs_sheet(wb: Workbook, start: _dt.date, gpu_ids: Sequence[str]) -> Form:
+    ws = wb.create_sheet("Inputs")
+    put_text(ws["A1"], "Inputs: the only cells you type into (blue on yellow)")
+    style(ws["A1"], "title")
+    put_text(ws["A2"], "Pick a model and a GPU, then check the defaults. Cells whose Default "
+             "column shows a look-up (model size, GPU peak, prices) follow the catalog until you "
+             "type a number over them; to restore the look-up, type =D and the row number "
+             "(e.g. =D9). Units are in column C; every default states its source in column E.")
+    style(ws["A2"], "note")
+    ws.merge_cells("A2:E2")
+    ws.row_dimensions[2].height = 45
+    f = Form(wb, ws, row=4)
+    f.header()
+    d = default
+
+    f.section("Model")
+    f.input("Model", "Model", DEFAULT_MODEL, "catalog id", "text",
+            Rule("list", "Pick a model id from the Models sheet, or 'custom' to use the layers, "
+                 "hidden size and vocabulary below.", "Pick an id from the list.",
+                 source="=ModelChoices"),
+            "Dropdown: the Models sheet lists each model's dimensions and source.")
+    f.input("CustomLayers", "Custom model: layers L", 80, "layers", "count",
+            Rule("whole", "Transformer layers, e.g. 80. Used only when Model is 'custom'.",
+                 "Enter a whole number of layers between 1 and 1000.", 1, 1000),
+            "Used only when Model is 'custom': P = L(12h²+13h)+V·h (GPT-style, seed article 003).")
+    f.input("CustomHidden", "Custom model: hidden size h", 8192, "width", "count",
+            Rule("whole", "Hidden size (model dimension), e.g. 8192.",
+                 "Enter a whole number between 64 and 1,000,000.", 64, 1000000),
+            "Used only when Model is 'custom'.")
+    f.input("CustomVocab", "Custom model: vocabulary V", 128256, "tokens", "count",
+            Rule("whole", "Vocabulary size in tokens, e.g. 128256.",
+                 "Enter a whole number between 1 and 10,000,000.", 1, 10000000),
+            "Used only when Model is 'custom'.")
+    f.input("Params", "Parameters (total)", None, "raw count", "count",
+            Rule("decimal", "Total parameters as a raw count: 70E9 for 70B (not 70).",
+                 "Enter a raw parameter count between 1E6 and 1E15: 70E9 for 70B.", 1e6, 1e15),
+            "Catalog count (published or derived, see Models), or the GPT-style formula for "
+            "'custom'. Drives memory and the Chinchilla token count.",
+            default_formula=f"=IF(Model=\"{CUSTOM_MODEL}\",CustomLayers*(12*CustomHidden^2+"
+                            "13*CustomHidden)+CustomVocab*CustomHidden,"
+                            + _lookup("Model_Params", "Model", "Model_Ids") + ")")
+    f.input("ActiveParams", "Active parameters per token", None, "raw count", "count",
+            Rule("decimal", "Parameters used per token as a raw count (mixture-of-experts: the "
+                 "routed experts only). Equal to the total for dense models.",
+                 "Enter a raw count between 1E6 and 1E15.", 1e6, 1e15),
+            "Drives compute: the catalog's active/total ratio times Parameters "
+            "(1 for dense models).",
+            default_formula=f"=IF(Model=\"{CUSTOM_MODEL}\",Params,Params*"
+                            + _lookup("Model_Active", "Model", "Model_Ids") + "/"
+                            + _lookup("Model_Params", "Model", "Model_Ids") + ")")
+
+    f.section("Training data")
+    tpp = d("tokens_per_param")
+    f.input("TokensPerParam", "Chinchilla tokens per parameter", tpp.value, tpp.unit, "decimal",
+            Rule("decimal", "Tokens per parameter for compute-optimal training: 20 (Chinchilla).",
+                 "Enter a number between 0.1 and 10,000.", 0.1, 10000), tpp.source)
+    f.input("Tokens", "Training tokens", None, "raw count", "count",
+            Rule("decimal", "Training tokens as a raw count: 2E12 for 2T. By default the "
+                 "Chinchilla-optimal count (tokens per parameter x parameters).",
+                 "Enter a raw token count between 1E6 and 1E16: 2E12 for 2T.", 1e6, 1e16),
+            "Chinchilla-optimal by default (= tokens per parameter x Parameters); type your "
+            "own count, e.g. 15E12, to override.",
+            default_formula="=TokensPerParam*Params")
+
+    f.section("Training setup")
+    k8, k6 = d("flops_per_param_token_recompute"), d("flops_per_param_token_plain")
+    f.input("Recompute", "Activation recomputation", "On", "On / Off", "text",
+            Rule("list", "On: 8 FLOPs per parameter per token (one extra forward pass); Off: 6.",
+                 "Pick On or Off.", source="=OnOffChoices"),
+            f"On: {k8.source}. Off: {k6.source}.")
+    f.input("FlopsPerParamToken", "FLOPs per parameter per token", None, "FLOPs", "decimal",
+            Rule("decimal", "FLOPs per parameter per token: 8 with recomputation, 6 without.",
+                 "Enter a number between 1 and 20.", 1, 20),
+            "Follows the recomputation switch; type another value (e.g. 7 for selective "
+            "recomputation) to override.",
+            default_formula=f"=IF(Recompute=\"On\",{k8.value:g},{k6.value:g})")
+    mfu = d("mfu")
+    f.input("MFU", "Model FLOPs utilisation (MFU)", mfu.value, "fraction", "pct",
+            Rule("decimal", "Achieved fraction of the GPU's dense peak: 0.40 for 40%. Typical "
+                 "0.30-0.55 on large clusters.", "Enter a fraction between 0.01 and 1 "
+                 "(0.40 for 40%).", 0.01, 1), mfu.source)
+
+    f.section("GPUs")
+    f.input("GPU", "GPU type", DEFAULT_GPU, "catalog id", "text",
+            Rule("list", "Pick a GPU id from the GPUs sheet.", "Pick an id from the list.",
+                 source="=GPU_Ids"), "Dropdown: the GPUs sheet lists specs and sources.")
+    f.input("PeakTFLOPS", "Peak dense TFLOPS per GPU", None, "TFLOPS", "tflops",
+            Rule("decimal", "Dense (not sparsity) peak TFLOPS per GPU, e.g. 989.4 for H100 SXM "
+                 "BF16.", "Enter TFLOPS per GPU between 1 and 100,000.", 1, 100000),
+            "Catalog dense BF16 peak of the GPU; type the FP8 peak (GPUs sheet) to plan FP8 "
+            "training.", default_formula="=" + _lookup("GPU_TFLOPS"))
+    f.input("GPUMemoryGB", "Memory per GPU", None, "GB", "gb",
+            Rule("decimal", "Device memory per GPU in GB (1E9 bytes), e.g. 80.",
+                 "Enter GB between 1 and 10,000.", 1, 10000),
+            "Catalog memory of the GPU.", default_formula="=" + _lookup("GPU_MemoryGB"))
+    f.input("PlanBy", "Plan by", "GPU count", "choice", "text",
+            Rule("list", "'GPU count': use the GPU count below. 'Deadline': use the GPUs needed "
+                 "to finish within the deadline.", "Pick GPU count or Deadline.",
+                 source="=PlanByChoices"), "Choose what you fix: the cluster size or the end date.")
+    f.input("GPUCount", "GPU count", DEFAULT_GPU_COUNT, "GPUs", "count",
+            Rule("whole", "Number of GPUs in the training cluster, e.g. 1024.",
+                 "Enter a whole number of GPUs between 1 and 10,000,000.", 1, 10000000),
+            "Used when Plan by is 'GPU count'.")
+    f.input("DeadlineDays", "Deadline", DEFAULT_DEADLINE_DAYS, "days", "days",
+            Rule("decimal", "Wall-clock days the training may take, e.g. 30.",
+                 "Enter days between 0.1 and 3650.", 0.1, 3650),
+            "Used when Plan by is 'Deadline', and for the deadline check.")
+    f.input("NumGPUs", "GPUs used for the plan", None, "GPUs", "count",
+            Rule("whole", "GPUs the plan uses. By default the GPU count, or the GPUs needed for "
+                 "the deadline.", "Enter a whole number of GPUs between 1 and 10,000,000.",
+                 1, 10000000),
+            "Follows Plan by; every result uses this cell.",
+            default_formula="=IF(PlanBy=\"Deadline\",GPUsForDeadline,GPUCount)")
+    f.input("StartDate", "Training start date", excel_serial(start), "date", "date",
+            Rule("date", "First day of training (for the monthly spend schedule), e.g. "
+                 f"{start.isoformat()}.", "Enter a date between 2000-01-01 and 2100-12-31.",
+                 excel_serial(_dt.date(2000, 1, 1)), excel_serial(_dt.date(2100, 12, 31))),
+            "Monthly schedule on the Sensitivity sheet starts here.")
+
+    f.section("Memory per parameter (training state)")
+    for name, key, label in (("BytesWeights", "bytes_weights", "Weights"),
+                             ("BytesGradients", "bytes_gradients", "Gradients"),
+                             ("BytesOptimizer", "bytes_optimizer", "Optimizer state")):
+        item = d(key)
+        f.input(name, f"{label}", item.value, "bytes per parameter", "decimal",
+                Rule("decimal", f"{label}: bytes per parameter, e.g. {item.value:g}.",
+                     "Enter bytes per parameter between 0 and 100.", 0, 100), item.source)
+    af = d("activation_factor")
+    f.input("ActivationFactor", "Activation and overhead factor", af.value, "multiplier", "decimal",
+            Rule("decimal", "Multiplier on the training state for activations and buffers: 1.25.",
+                 "Enter a multiplier between 1 and 10.", 1, 10), af.source)
+
+    f.section("Cloud")
+    f.input("PricePerGPUHour", "Cloud price per GPU-hour", None, "$ per GPU-hour", "usd_cents",
+            Rule("decimal", "Your cloud price in US dollars per GPU-hour, e.g. 2.50.",
+                 "Enter dollars per GPU-hour between 0 and 1000.", 0, 1000),
+            "EXAMPLE price from the GPUs sheet (median of dated public prices, NOT a quote): "
+            "type your negotiated rate.", default_formula="=0+" + _lookup("GPU_CloudPrice"))
+
+    f.section("On-premises")
+    f.input("UnitPricePerGPU", "Purchase price per GPU", None, "$ per GPU", "usd",
+            Rule("decimal", "Price of one GPU in US dollars, e.g. 27500.",
+                 "Enter dollars per GPU between 0 and 10,000,000.", 0, 10000000),
+            "EXAMPLE price from the GPUs sheet (GPU only, NOT a quote): type your quote.",
+            default_formula="=0+" + _lookup("GPU_PurchasePrice"))
+    gps = d("gpus_per_server")
+    f.input("GPUsPerServer", "GPUs per server", gps.value, "GPUs", "count",
+            Rule("whole", "GPUs in one server, e.g. 8.", "Enter a whole number between 1 and 64.",
+                 1, 64), gps.source)
+    sc = d("server_cost_usd")
+    f.input("ServerCostUSD", "Server cost excluding GPUs", sc.value, "$ per server", "usd",
+            Rule("decimal", "Chassis, CPUs, memory, NICs of one server in US dollars (GPUs "
+                 "excluded).", "Enter dollars between 0 and 100,000,000.", 0, 100000000),
+            sc.source)
+    f.input("GPUPowerW", "Power per GPU", None, "W", "count",
+            Rule("decimal", "Power drawn per GPU in watts, e.g. 700 (TDP).",
+                 "Enter watts between 0 and 100,000.", 0, 100000),
+            "Catalog TDP (board power at full load); type a value where none is published.",
+            default_formula="=0+" + _lookup("GPU_TDP"))
+    sp = d("server_power_w")
+    f.input("ServerPowerW", "Server power excluding GPUs", sp.value, "W per server", "count",
+            Rule("decimal", "Watts per server for CPUs, memory, NICs and fans, e.g. 4600.",
+                 "Enter watts between 0 and 1,000,000.", 0, 1000000), sp.source)
+    pue = d("pue")
+    f.input("PUE", "Power usage effectiveness (PUE)", pue.value, "ratio", "decimal",
+            Rule("decimal", "Facility power / IT power, e.g. 1.58 (industry average), 1.1 for "
+                 "a hyperscale site.", "Enter a ratio between 1 and 5.", 1, 5), pue.source)
+    el = d("electricity_usd_per_kwh")
+    f.input("ElectricityUSDPerKWh", "Electricity price", el.value, "$ per kWh", "usd_cents",
+            Rule("decimal", "Electricity in US dollars per kWh, e.g. 0.08.",
+                 "Enter dollars per kWh between 0 and 10.", 0, 10), el.source)
+    am = d("amortisation_years")
+    f.input("AmortisationYears", "Amortisation period", am.value, "years", "decimal",
+            Rule("decimal", "Years over which the hardware is written off, e.g. 5.",
+                 "Enter years between 0.5 and 30.", 0.5, 30), am.source)
+    finish_sheet(ws, {"A": 34, "B": 16, "C": 18, "D": 16, "E": 90}, freeze="A5")
+    return f
+
+
+def _results_sheet(wb: Workbook) -> Form:
+    ws = wb.create_sheet("Results")
+    put_text(ws["A1"], "Results: training time, GPUs, memory and cost")
+    style(ws["A1"], "title")
+    put_text(ws["A2"], "Every cell is a formula over the Inputs sheet. Bold blue rows are the "
+             "headline results (workbook names in brackets can be used in your own formulas).")
+    style(ws["A2"], "note")
+    ws.merge_cells("A2:D2")
+    f = Form(wb, ws, row=4, with_default=False)
+    f.header(("Result", "Value", "Unit", "Formula / source"))
+    k6 = default("flops_per_param_token_plain").value
+
+    f.section("Checks")
+    checks = [
+        "=IF(NumGPUs<GPUsForMemory,\"Too few GPUs to hold the training state: at least \"&"
+        "TEXT(GPUsForMemory,\"#,##0\")&\" needed.\",\"\")",
+        "=IF(TrainingDays>DeadlineDays,\"Training takes \"&TEXT(TrainingDays,\"#,##0.0\")&"
+        "\" days, longer than the \"&TEXT(DeadlineDays,\"#,##0.0\")&\"-day deadline.\",\"\")",
+        "=IF(PricePerGPUHour<=0,\"No cloud price for this GPU: type your price per GPU-hour on "
+        "Inputs.\",\"\")",
+        "=IF(UnitPricePerGPU<=0,\"No purchase price for this GPU: type your quote on Inputs.\","
+        "\"\")",
+        "=IF(GPUPowerW<=0,\"No published power for this GPU: type the power per GPU on Inputs.\","
+        "\"\")",
+        "=IF(ServerCostUSD<=0,\"Server cost excluding GPUs is 0: on-premises capex counts the "
+        "GPUs only.\",\"\")",
+        f"=IF(StartDate+TrainingDays>EDATE(StartDate,{SCHEDULE_MONTHS}),\"Training runs past the "
+        f"{SCHEDULE_MONTHS}-month spend schedule.\",\"\")",
+    ]
+    first = f.row + 1
+    last = first + len(checks) - 1
+    f.result("CheckSummary", "Status", f"=IF(SUMPRODUCT(--(LEN(A{first}:A{last})>0))=0,"
+             f"\"All checks passed\",SUMPRODUCT(--(LEN(A{first}:A{last})>0))&\" warning(s) "
+             "below\")", "", "text", "Warnings list what to fix or enter.", key=True)
+    for formula in checks:
+        c = ws.cell(row=f.row, column=1, value=formula)
+        style(c, "check")
+        ws.merge_cells(start_row=f.row, start_column=1, end_row=f.row, end_column=4)
+        f.row += 1
+
+    f.section("Model and data")
+    f.result(None, "Parameters (total)", "=Params", "raw count", "count", "Inputs: Params.")
+    f.result(None, "Active parameters per token", "=ActiveParams", "raw count", "count",
+             "Inputs: ActiveParams (compute uses these).")
+    f.result(None, "Training tokens", "=Tokens", "raw count", "count", "Inputs: Tokens.")
+    f.result("TokensPerParamActual", "Tokens per parameter", "=Tokens/Params", "ratio", "decimal",
+             "Chinchilla-optimal is about 20 (Hoffmann et al. 2022).")
+
+    f.section("Compute and time")
+    f.result("TrainingFLOPs", "Training compute (model FLOPs)", f"={k6:g}*ActiveParams*Tokens",
+             "FLOPs", "flops", "6·P·T (Kaplan et al. 2020 §2.1); = TRAIN_FLOPS(P,T).", key=True)
+    f.result("ExecutedFLOPs", "Compute executed incl. recomputation",
+             "=FlopsPerParamToken*ActiveParams*Tokens", "FLOPs", "flops",
+             "k·P·T, k = FLOPs per parameter per token (8 with recomputation, Narayanan et al. "
+             "2021 eq. 4).")
+    f.result("AchievedTFLOPS", "Achieved TFLOPS per GPU", "=PeakTFLOPS*MFU", "TFLOPS", "tflops",
+             "Peak x MFU.")
+    f.result(None, "GPUs used for the plan", "=NumGPUs", "GPUs", "count", "Inputs: NumGPUs.")
+    f.result("TrainingDays", "Training time", "=" + _days("NumGPUs", "MFU"), "days", "days",
+             "k·P·T / (N · TFLOPS · 1E12 · MFU) / 86400 = TRAIN_DAYS (Narayanan et al. 2021).",
+             key=True)
+    f.result("GPUHours", "GPU-hours", "=TrainingDays*24*NumGPUs", "GPU-hours", "hours",
+             "Training days x 24 x GPUs = GPU_HOURS.", key=True)
+    f.result("GPUsForDeadline", "GPUs needed for the deadline",
+             "=" + _roundup_count("FlopsPerParamToken*ActiveParams*Tokens/(DeadlineDays*86400*"
+                                  "(PeakTFLOPS*1E12*MFU))"), "GPUs", "count",
+             "k·P·T / (days · 86400 · TFLOPS · 1E12 · MFU), rounded up = GPU_COUNT_TIME.",
+             key=True)
+    f.result("DeadlineMet", "Deadline met?",
+             "=IF(TrainingDays<=DeadlineDays,\"Yes\",\"No: \"&TEXT(TrainingDays-DeadlineDays,"
+             "\"#,##0.0\")&\" days late\")", "", "text", "Training time vs Inputs: DeadlineDays.")
+
+    f.section("Memory")
+    f.result("StateBytesPerParam", "Training state per parameter",
+             "=BytesWeights+BytesGradients+BytesOptimizer", "bytes", "decimal",
+             "Weights + gradients + optimizer (18 for mixed-precision AdamW).")
+    f.result("TrainStateGB", "Training state (weights, gradients, optimizer)",
+             "=StateBytesPerParam*Params/1E9", "GB", "gb", "bytes x P / 1E9 = TRAIN_MEM_GB.")
+    f.result("ActivationsGB", "Activations and overheads", "=TrainStateGB*(ActivationFactor-1)",
+             "GB", "gb", "(factor - 1) x training state (seed article 004).")
+    f.result("TrainMemoryGB", "Total training memory", "=Params*StateBytesPerParam*"
+             "ActivationFactor/1E9", "GB", "gb", "P x bytes x factor / 1E9.")
+    f.result("GPUsForMemory", "GPUs needed by memory",
+             "=" + _roundup_count("Params*StateBytesPerParam*ActivationFactor/1E9/GPUMemoryGB"),
+             "GPUs", "count", "Total training memory / GPU memory, rounded up = GPU_COUNT_MEM.",
+             key=True)
+    f.result("MemoryOK", "Enough GPU memory?",
+             "=IF(NumGPUs>=GPUsForMemory,\"Yes\",\"No: at least \"&TEXT(GPUsForMemory,"
+             "\"#,##0\")&\" GPUs needed\")", "", "text",
+             "Assumes the state is sharded over all GPUs (ZeRO-3 / FSDP).")
+
+    f.section("Cloud cost")
+    f.result("TrainingCostUSD", "Cloud cost of the training run", "=GPUHours*PricePerGPUHour",
+             "$", "usd", "GPU-hours x price per GPU-hour.", key=True)
+    f.result("CloudCostPer1BTokens", "Cloud cost per 1B training tokens",
+             "=TrainingCostUSD/(Tokens/1E9)", "$ per 1B tokens", "usd_cents", "")
+
+    f.section("On-premises cost")
+    f.result("Servers", "Servers", "=ROUNDUP(NumGPUs/GPUsPerServer,0)", "servers", "count",
+             "GPUs / GPUs per server, rounded up.")
+    f.result("OnPremCapexUSD", "Purchase (capex) of the cluster",
+             "=NumGPUs*UnitPricePerGPU+Servers*ServerCostUSD", "$", "usd",
+             "GPUs x price + servers x server cost.", key=True)
+    f.result("CapexShareUSD", "Capex share for the training period",
+             "=OnPremCapexUSD*TrainingDays/(AmortisationYears*365)", "$", "usd",
+             "Straight-line: capex x training days / (years x 365). Assumes the cluster is used "
+             "for other work for the rest of its life.")
+    f.result("EnergyKWh", "Energy", "=(NumGPUs*GPUPowerW+Servers*ServerPowerW)/1000*"
+             "TrainingDays*24*PUE", "kWh", "kwh",
+             "(GPUs x W + servers x W) / 1000 x hours x PUE; GPUs at full power.")
+    f.result("EnergyCostUSD", "Energy cost", "=EnergyKWh*ElectricityUSDPerKWh", "$", "usd", "")
+    f.result("OnPremCostUSD", "On-premises cost of the training run",
+             "=CapexShareUSD+EnergyCostUSD", "$", "usd", "Capex share + energy.", key=True)
+    f.result("OnPremCostPerGPUHour", "On-premises cost per GPU-hour", "=OnPremCostUSD/GPUHours",
+             "$ per GPU-hour", "usd_cents", "Compare with the cloud price.")
+    f.result("OnPremCostPer1BTokens", "On-premises cost per 1B training tokens",
+             "=OnPremCostUSD/(Tokens/1E9)", "$ per 1B tokens", "usd_cents", "")
+
+    f.section("Comparison")
+    f.result("CheaperOption", "Cheaper option for this run",
+             "=IF(OR(PricePerGPUHour<=0,UnitPricePerGPU<=0),\"Enter both prices to compare\","
+             "IF(TrainingCostUSD<=OnPremCostUSD,\"Cloud\",\"On-premises\"))", "", "text",
+             "Cloud cost vs on-premises cost of the run.", key=True)
+    f.result("SavingUSD", "Saving of the cheaper option", "=ABS(TrainingCostUSD-OnPremCostUSD)",
+             "$", "usd", "")
+    finish_sheet(ws, {"A": 44, "B": 20, "C": 16, "D": 80}, freeze="A5")
+    return f
+
+
+def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
+    ws = wb.create_sheet("Sensitivity")
+    names: dict[str, str] = {}
+    put_text(ws["A1"], "Sensitivity: training days and cost over MFU x GPU count, and monthly "
+             "spend")
+    style(ws["A1"], "title")
+    put_text(ws["A2"], "Formulas, not pasted numbers. The axis cells (blue) are inputs: the MFU "
+             "values and the GPU counts (by default 1/4x to 4x the planned GPUs) can be typed over.")
+    style(ws["A2"], "note")
+    ws.merge_cells("A2:H2")
+    n_cols = len(SENSITIVITY_GPU_FACTORS)
+    n_rows = len(SENSITIVITY_MFU)
+    last_col = chr(ord("A") + n_cols)
+
+    def table(top: int, title: str, unit: str, fmt: str, body: Callable[[str, str, str], str],
+              name: str, axis_inputs: bool) -> None:
+        put_text(ws[f"A{top}"], f"{title} ({unit})")
+        style(ws[f"A{top}"], "section")
+        hdr = top + 1
+        put_text(ws[f"A{hdr}"], "MFU \\ GPUs")
+        style(ws[f"A{hdr}"], "header")
+        for j, factor in enumerate(SENSITIVITY_GPU_FACTORS):
+            col = chr(ord("B") + j)
+            c = ws[f"{col}{hdr}"]
+            if axis_inputs:
+                c.value = f"=MAX(1,ROUND(NumGPUs*{factor:g},0))"
+                style(c, "input", "count")
+            else:
+                c.value = f"={col}{hdr - (n_rows + 3)}"
+                style(c, "header", "count")
+        for i, m in enumerate(SENSITIVITY_MFU):
+            r = hdr + 1 + i
+            c = ws[f"A{r}"]
+            if axis_inputs:
+                c.value = m
+                style(c, "input", "pct")
+            else:
+                c.value = f"=A{r - (n_rows + 3)}"
+                style(c, "header", "pct")
+            for j in range(n_cols):
+                col = chr(ord("B") + j)
+                cell = ws[f"{col}{r}"]
+                cell.value = "=" + body(col, str(r), f"{col}${hdr}")
+                style(cell, "calc", fmt)
+        define_name(wb, name, ws, f"B{hdr + 1}:{last_col}{hdr + n_rows}")
+        names[name] = f"{title} ({unit}) over MFU rows x GPU columns"
+        if axis_inputs:
+            from .sheets import Rule, add_rule
+            add_rule(ws, f"B{hdr}:{last_col}{hdr}",
+                     Rule("whole", "A GPU count for this column, e.g. 512.",
+                          "Enter a whole number of GPUs between 1 and 10,000,000.", 1, 10000000),
+                     "GPU count")
+            add_rule(ws, f"A{hdr + 1}:A{hdr + n_rows}",
+                     Rule("decimal", "An MFU for this row as a fraction: 0.40 for 40%.",
+                          "Enter a fraction between 0.01 and 1.", 0.01, 1), "MFU")
+            define_name(wb, "SensGPUs", ws, f"B{hdr}:{last_col}{hdr}")
+            define_name(wb, "SensMFU", ws, f"A{hdr + 1}:A{hdr + n_rows}")
+
+    top1 = 4
+    table(top1, "Training days", "days", "days",
+          lambda col, r, ncell: _days(ncell, f"$A{r}"), "SensDays", True)
+    top2 = top1 + n_rows + 3
+    days_first = top1 + 2
+    table(top2, "Cloud cost", "$", "usd",
+          lambda col, r, ncell: f"{col}{int(r) - (n_rows + 3)}*24*{ncell}*PricePerGPUHour",
+          "SensCost", False)
+
+    # Monthly spend schedule over the training period.
+    top = top2 + n_rows + 3
+    put_text(ws[f"A{top}"], "Monthly spend schedule (calendar months from the start date)")
+    style(ws[f"A{top}"], "section")
+    heads = ("Month", "From", "To", "Training days", "GPU-hours", "Cloud spend ($)",
+             "Cumulative cloud ($)", "On-prem energy ($)")
+    header_row(ws, top + 1, heads)
+    ws.row_dimensions[top + 1].height = 30
+    first = top + 2
+    for i in range(SCHEDULE_MONTHS):
+        r = first + i
+        ws[f"A{r}"] = i + 1
+        style(ws[f"A{r}"], "calc", "count")
+        ws[f"B{r}"] = f"=EDATE(StartDate,{i})"
+        style(ws[f"B{r}"], "calc", "date")
+        ws[f"C{r}"] = f"=EDATE(StartDate,{i + 1})-1"
+        style(ws[f"C{r}"], "calc", "date")
+        ws[f"D{r}"] = f"=MAX(0,MIN(StartDate+TrainingDays,C{r}+1)-B{r})"
+        style(ws[f"D{r}"], "calc", "days")
+        ws[f"E{r}"] = f"=D{r}*24*NumGPUs"
+        style(ws[f"E{r}"], "calc", "hours")
+        ws[f"F{r}"] = f"=E{r}*PricePerGPUHour"
+        style(ws[f"F{r}"], "calc", "usd")
+        ws[f"G{r}"] = f"=F{r}" if i == 0 else f"=G{r - 1}+F{r}"
+        style(ws[f"G{r}"], "calc", "usd")
+        ws[f"H{r}"] = (f"=D{r}*24*(NumGPUs*GPUPowerW+Servers*ServerPowerW)/1000*PUE*"
+                       "ElectricityUSDPerKWh")
+        style(ws[f"H{r}"], "calc", "usd")
+    last = first + SCHEDULE_MONTHS - 1
+    tr = last + 1
+    put_text(ws[f"A{tr}"], "Total")
+    style(ws[f"A{tr}"], "result")
+    for col, fmt in (("D", "days"), ("E", "hours"), ("F", "usd"), ("H", "usd")):
+        ws[f"{col}{tr}"] = f"=SUM({col}{first}:{col}{last})"
+        style(ws[f"{col}{tr}"], "result", fmt)
+    for name, col in (("ScheduleDays", "D"), ("ScheduleGPUHours", "E"), ("ScheduleCloudUSD", "F"),
+                      ("ScheduleEnergyUSD", "H")):
+        define_name(wb, name, ws, f"{col}{first}:{col}{last}")
+        names[name] = f"Monthly schedule column {col}"
+    for name, col in (("ScheduleCloudTotalUSD", "F"), ("ScheduleEnergyTotalUSD", "H")):
+        define_name(wb, name, ws, f"{col}{tr}")
+        names[name] = "Total of the monthly schedule"
+    put_text(ws[f"A{tr + 1}"], "The cloud total equals the cloud cost on Results when training "
+             f"ends within {SCHEDULE_MONTHS} months; energy is the on-premises running cost only "
+             "(no capex).")
+    style(ws[f"A{tr + 1}"], "note")
+    ws.merge_cells(f"A{tr + 1}:H{tr + 1}")
+    _ = days_first
+    finish_sheet(ws, {"A": 16, "B": 14, "C": 14, "D": 14, "E": 14, "F": 16, "G": 18, "H": 18},
+                 freeze="A4", landscape=False)
+    return names
+
+
+def _charts_sheet(wb: Workbook) -> dict[str, str]:
+    ws = wb.create_sheet("Charts")
+    names: dict[str, str] = {}
+    put_text(ws["A1"], "Charts: cost and time vs GPU count; memory per GPU")
+    style(ws["A1"], "title")
+    put_text(ws["A2"], "Renting more GPUs finishes sooner at the same cloud cost (GPU-hours stay "
+             "the same); buying more GPUs raises the capex. Chart data below (formulas).")
+    style(ws["A2"], "note")
+    ws.merge_cells("A2:G2")
+    top = 4
+    heads = ("GPUs", "Training days", "Cloud cost ($)", "On-prem purchase ($)",
+             "On-prem cost of the run ($)")
+    header_row(ws, top, heads)
+    ws.row_dimensions[top].height = 30
+    for i, factor in enumerate(CHART_GPU_FACTORS):
+        r = top + 1 + i
+        ws[f"A{r}"] = f"=MAX(1,ROUND(NumGPUs*{factor:g},0))"
+        style(ws[f"A{r}"], "calc", "count")
+        ws[f"B{r}"] = "=" + _days(f"A{r}", "MFU")
+        style(ws[f"B{r}"], "calc", "days")
+        ws[f"C{r}"] = f"=B{r}*24*A{r}*PricePerGPUHour"
+        style(ws[f"C{r}"], "calc", "usd")
+        ws[f"D{r}"] = f"=A{r}*UnitPricePerGPU+ROUNDUP(A{r}/GPUsPerServer,0)*ServerCostUSD"
+        style(ws[f"D{r}"], "calc", "usd")
+        ws[f"E{r}"] = (f"=D{r}*B{r}/(AmortisationYears*365)+(A{r}*GPUPowerW+ROUNDUP(A{r}/"
+                       f"GPUsPerServer,0)*ServerPowerW)/1000*B{r}*24*PUE*ElectricityUSDPerKWh")
+        style(ws[f"E{r}"], "calc", "usd")
+    last = top + len(CHART_GPU_FACTORS)
+    define_name(wb, "ChartTable", ws, f"A{top + 1}:E{last}")
+    names["ChartTable"] = "GPUs, days, cloud cost, on-prem purchase, on-prem run cost"
+
+    mtop = last + 3
+    put_text(ws[f"A{mtop - 1}"], "Memory per GPU (GB), training state sharded over the GPUs")
+    style(ws[f"A{mtop - 1}"], "section")
+    mheads = ("Per GPU", "Weights (GB)", "Gradients (GB)", "Optimizer (GB)", "Activations (GB)",
+              "Total (GB)", "GPU memory (GB)")
+    header_row(ws, mtop, mheads)
+    ws.row_dimensions[mtop].height = 30
+    for i, (label, count) in enumerate(
+            (("=\"At memory minimum (\"&TEXT(GPUsForMemory,\"#,##0\")&\" GPUs)\"", "GPUsForMemory"),
+             ("=\"As planned (\"&TEXT(NumGPUs,\"#,##0\")&\" GPUs)\"", "NumGPUs"))):
+        r = mtop + 1 + i
+        ws[f"A{r}"] = label
+        style(ws[f"A{r}"], "calc")
+        ws[f"B{r}"] = f"=BytesWeights*Params/1E9/{count}"
+        ws[f"C{r}"] = f"=BytesGradients*Params/1E9/{count}"
+        ws[f"D{r}"] = f"=BytesOptimizer*Params/1E9/{count}"
+        ws[f"E{r}"] = f"=TrainStateGB*(ActivationFactor-1)/{count}"
+        ws[f"F{r}"] = f"=SUM(B{r}:E{r})"
+        ws[f"G{r}"] = "=GPUMemoryGB"
+        for col in "BCDEFG":
+            style(ws[f"{col}{r}"], "calc", "gb")
+    define_name(wb, "MemoryPerGPU", ws, f"B{mtop + 1}:G{mtop + 2}")
+    names["MemoryPerGPU"] = "Weights, gradients, optimizer, activations, total, capacity (GB)"
+
+    def scatter(title: str, ytitle: str, cols: Iterable[tuple[int, str]], anchor: str,
+                fmt: str) -> None:
+        ch = ScatterChart()
+        ch.title = title
+        ch.style = 13
+        ch.x_axis.title = "GPUs (log scale)"
+        ch.y_axis.title = ytitle
+        ch.x_axis.scaling.logBase = 2
+        ch.x_axis.number_format = "#,##0"
+        ch.y_axis.number_format = fmt
+        ch.x_axis.delete = False
+        ch.y_axis.delete = False
+        ch.x_axis.majorTickMark = "out"
+        ch.y_axis.majorTickMark = "out"
+        ch.legend.position = "b"
+        xref = Reference(ws, min_col=1, min_row=top + 1, max_row=last)
+        for col, label in cols:
+            yref = Reference(ws, min_col=col, min_row=top, max_row=last)
+            s = Series(yref, xref, title_from_data=True)
+            s.smooth = False
+            s.marker.symbol = "circle"
+            s.marker.size = 6
+            ch.series.append(s)
+        ch.height = 7.5
+        ch.width = 16
+        ws.add_chart(ch, anchor)
+
+    scatter("Training days vs GPU count", "Days", [(2, "Training days")], "H4", "#,##0")
+    scatter("Cost vs GPU count", "US dollars", [(3, "Cloud"), (4, "Purchase"), (5, "Run")],
+            "H20", '"$"#,##0,," M"')
+    bar = BarChart()
+    bar.type = "bar"
+    bar.grouping = "stacked"
+    bar.overlap = 100
+    bar.title = "Memory per GPU (GB)"
+    bar.style = 10
+    bar.y_axis.title = "GB per GPU"
+    bar.y_axis.number_format = "#,##0"
+    bar.x_axis.delete = False
+    bar.y_axis.delete = False
+    bar.legend.position = "b"
+    data = Reference(ws, min_col=2, max_col=5, min_row=mtop, max_row=mtop + 2)
+    cats = Reference(ws, min_col=1, min_row=mtop + 1, max_row=mtop + 2)
+    bar.add_data(data, titles_from_data=True)
+    bar.set_categories(cats)
+    bar.height = 7.5
+    bar.width = 16
+    ws.add_chart(bar, f"A{mtop + 5}")
+    finish_sheet(ws, {"A": 30, "B": 13, "C": 15, "D": 15, "E": 15, "F": 12, "G": 13},
+                 freeze=None, fit_height=1)
+    return names
+
+
+def _guide_blocks(gpus: Mapping[str, GpuSpec], models: Mapping[str, ModelSpec]):
+    return [
+        ("What this workbook answers", [
+            "How long does training this model take on this many GPUs, how many GPUs does a "
+            "deadline need, how many GPUs does the model need just to fit in memory, and what "
+            "does the run cost in the cloud and on premises? Which is cheaper?",
+        ]),
+        ("Who fills what", [
+            "ML / platform lead\tInputs sheet, Model, Training data, Training setup, GPUs and "
+            "Memory sections: the model (or a custom size), tokens, MFU your stack achieves, GPU "
+            "type and count or a deadline.",
+            "Finance / procurement\tInputs sheet, Cloud and On-premises sections: your negotiated "
+            "price per GPU-hour, purchase quotes, electricity price, PUE, amortisation years. The "
+            "shipped prices are EXAMPLES from dated public sources, never quotes.",
+            "Everyone reads\tResults (headline numbers and checks), Sensitivity (MFU x GPU "
+            "tables, monthly spend), Charts.",
+        ]),
+        ("How to use", [
+            "1. Inputs: pick a model and a GPU from the dropdowns; choose Plan by 'GPU count' or "
+            "'Deadline'.",
+            "2. Check the blue cells. Cells with a look-up in the Default column (parameters, "
+            "tokens, GPU peak, memory, prices, power) follow the catalogs until you type a number "
+            "over them.",
+            "3. Read Results: the Checks block lists anything to fix (too few GPUs for memory, "
+            "missing prices, deadline missed).",
+            "4. The sheets are protected without a password to prevent accidental edits of "
+            "formulas: Review > Unprotect Sheet to change a formula.",
+        ]),
+        ("Formulas and sources", [
+            "Training time\tdays = k·P·T / (N · peak TFLOPS · 1E12 · MFU) / 86400; k = 8 with "
+            "activation recomputation, 6 without (Narayanan et al. 2021, arXiv 2104.04473, eq. 4; "
+            "Kaplan et al. 2020). Same as the TRAIN_DAYS function.",
+            "GPUs for a deadline\tk·P·T / (days · 86400 · TFLOPS · 1E12 · MFU), rounded up "
+            "(GPU_COUNT_TIME).",
+            "GPUs by memory\tP · bytes · activation factor / GPU GB, rounded up; 18 bytes per "
+            "parameter (weights 6, gradients 4, AdamW 8; Hugging Face 'Model training anatomy') "
+            "and factor 1.25 (seed article 004) (GPU_COUNT_MEM).",
+            "Tokens\tChinchilla-optimal 20 tokens per parameter (Hoffmann et al. 2022).",
+            "Parameters\tCatalog counts (Models sheet) or L(12h²+13h)+V·h for a custom GPT-style "
+            "model (LLM_PARAMS). Mixture-of-experts: compute uses the active parameters, memory "
+            "the total.",
+            "Cost\tcloud = GPU-hours x price; on-premises = capex x training days / (years x "
+            "365) + energy (GPU and server watts x hours x PUE x $/kWh).",
+        ]),
+        ("Catalogs", [
+            f"GPUs sheet: {len(gpus)} accelerators, dense peaks, memory, bandwidth, power, with "
+            "source and retrieval date per row. Models sheet: "
+            f"{len(models)} models with architecture and parameter counts and their sources. "
+            "Example prices sheet: every example price with its date, source and confidence.",
+            "EXAMPLE prices are orientation only: cloud list prices change often and differ by "
+            "region, term and volume. Replace them with your quotes before deciding.",
+        ]),
+    ]
+
+
+def build_budget_planner(*, gpus: Mapping[str, GpuSpec] | None = None,
+                         models: Mapping[str, ModelSpec] | None = None,
+                         prices: Sequence[GpuPrice] | None = None,
+                         built: _dt.date | None = None,
+                         extra_sheets: Sequence[SheetBuilder] = ()) -> Workbook:
+    """The budget planner workbook (openpyxl ``Workbook``, not yet saved).
+
+    Parameters
+    ----------
+    gpus, models, prices : optional
+        Catalogs to write (default: :mod:`formulas.catalog`).
+    built : datetime.date, optional
+        Build date printed on the Start here sheet; the training start date defaults to the
+        first day of the following month. Default: today.
+    extra_sheets : sequence of callables, optional
+        ``builder(wb, names)`` adds a sheet after Charts; ``names`` maps every defined name
+        (inputs and results) to its description. Builders run after the planner's own sheets
+        and the catalogs exist, so their formulas may use any of those names.
+    """
+    gpus = gpu_catalog() if gpus is None else gpus
+    models = model_catalog() if models is None else models
+    prices = gpu_prices() if prices is None else prices
+    built = built or _dt.date.today()
+    wb = Workbook()
+    register_styles(wb)
+    write_guide(wb, "LLM training budget planner", _guide_blocks(gpus, models), built)
+    inputs = _inputs_sheet(wb, first_of_next_month(built), list(gpus))
+    results = _results_sheet(wb)
+    names: dict[str, str] = {**inputs.inputs, **results.results}
+    names.update(_sensitivity_sheet(wb))
+    names.update(_charts_sheet(wb))
+    catalog_sheets = [write_gpu_sheet(wb, gpus, prices), write_model_sheet(wb, models),
+                      write_price_sheet(wb, prices), write_lists_sheet(wb, models)]
+    for builder in extra_sheets:
+        builder(wb, dict(names))
+    for ws in catalog_sheets:  # catalogs stay at the end, after any added sheet
+        wb.move_sheet(ws, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(ws.title))
+    wb.active = 0
+    return wb

@@ -1,0 +1,226 @@
+"""Building blocks shared by the workbook generators (and by sheets that later modules add).
+
+* :func:`define_name` gives a cell or range a workbook-scoped name (``quote_sheetname`` +
+  ``absolute_coordinate``); generated formulas refer to names, not A1 addresses.
+* :class:`Rule` describes the data validation of an input (list, whole, decimal, date) with
+  the prompt and error text that state the unit.
+* :class:`Form` writes labelled rows ``label | value | unit | default | how to fill``: inputs
+  (named, validated, in the input style) and results (named formulas).
+* :func:`put_text` writes text that must never become a formula (catalog text).
+* :func:`finish_sheet` sets column widths, freeze panes, print setup (landscape, fit to
+  width) and sheet protection without a password.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname
+from openpyxl.workbook import Workbook
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from .styles import style
+
+__all__ = ["Rule", "Form", "define_name", "name_ref", "put_text", "finish_sheet", "safe_title",
+           "add_rule", "header_row"]
+
+_BAD_TITLE = re.compile(r"[\\*?:/\[\]]")
+
+
+def safe_title(title: str) -> str:
+    """A valid sheet title: no ``\\ * ? : / [ ]``, at most 31 characters."""
+    return _BAD_TITLE.sub("-", title).strip()[:31] or "Sheet"
+
+
+def define_name(wb: Workbook, name: str, ws: Worksheet, ref: str) -> str:
+    """Give ``ws!ref`` (a cell ``B4`` or a range ``A2:A20``) the workbook-scoped ``name``."""
+    if name in wb.defined_names:
+        raise ValueError(f"defined name {name} is used twice")
+    target = f"{quote_sheetname(ws.title)}!{absolute_coordinate(ref)}"
+    wb.defined_names[name] = DefinedName(name, attr_text=target)
+    return name
+
+
+def name_ref(wb: Workbook, name: str) -> tuple[str, str]:
+    """(sheet title, coordinate) of a workbook-scoped name that points to one cell or range."""
+    (sheet, coord), = list(wb.defined_names[name].destinations)
+    return sheet, coord.replace("$", "")
+
+
+def put_text(cell, value) -> None:
+    """Write ``value`` as text or a number, never as a formula (text starting with '=')."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Data validation of one input cell.
+
+    kind: ``list`` (``source`` is a range name or a quoted list), ``whole``, ``decimal``
+    or ``date`` (``low``/``high`` bounds; a date bound is an Excel serial or a formula).
+    ``prompt`` explains the unit and an example; ``error`` is shown on a bad entry.
+    """
+
+    kind: str
+    prompt: str
+    error: str
+    low: float | str | None = None
+    high: float | str | None = None
+    source: str | None = None
+
+
+def add_rule(ws: Worksheet, coord: str, rule: Rule, title: str) -> DataValidation:
+    """Attach ``rule`` to the cell ``coord``."""
+    if rule.kind == "list":
+        dv = DataValidation(type="list", formula1=rule.source, allow_blank=False)
+    else:
+        op = "between" if rule.high is not None else "greaterThanOrEqual"
+        dv = DataValidation(type=rule.kind, operator=op, formula1=str(rule.low),
+                            formula2=None if rule.high is None else str(rule.high),
+                            allow_blank=False)
+    dv.promptTitle = title[:32]
+    dv.prompt = rule.prompt[:255]
+    dv.errorTitle = "Invalid input"
+    dv.error = rule.error[:255]
+    dv.showInputMessage = True
+    dv.showErrorMessage = True
+    ws.add_data_validation(dv)
+    dv.add(coord)
+    return dv
+
+
+def header_row(ws: Worksheet, row: int, titles: Sequence[str], col: int = 1) -> None:
+    """Write a header band (units belong in the header text)."""
+    for i, title in enumerate(titles):
+        c = ws.cell(row=row, column=col + i)
+        put_text(c, title)
+        style(c, "header")
+
+
+@dataclass
+class Form:
+    """Labelled rows on a sheet: ``label | value | unit | default | how to fill``.
+
+    ``inputs`` and ``results`` collect ``name -> description`` so that other modules can
+    find every named cell of a workbook (see the :mod:`templates` docstring).
+    """
+
+    wb: Workbook
+    ws: Worksheet
+    row: int = 4
+    inputs: dict[str, str] = field(default_factory=dict)
+    results: dict[str, str] = field(default_factory=dict)
+    with_default: bool = True
+
+    COLS = ("A", "B", "C", "D", "E")
+
+    def header(self, titles: Sequence[str] | None = None) -> None:
+        titles = titles or (("Item", "Value", "Unit", "Default", "How to fill / source")
+                            if self.with_default else ("Item", "Value", "Unit", "Formula / source"))
+        header_row(self.ws, self.row, titles)
+        self.ws.row_dimensions[self.row].height = 20
+        self.row += 1
+
+    def section(self, title: str) -> None:
+        self.row += 1
+        c = self.ws.cell(row=self.row, column=1, value=title)
+        style(c, "section")
+        for col in range(2, 6 if self.with_default else 5):
+            style(self.ws.cell(row=self.row, column=col), "section")
+        self.row += 1
+
+    def note(self, text: str, role: str = "note") -> str:
+        c = self.ws.cell(row=self.row, column=1)
+        put_text(c, text)
+        style(c, role)
+        last = "E" if self.with_default else "D"
+        self.ws.merge_cells(f"A{self.row}:{last}{self.row}")
+        self.ws.row_dimensions[self.row].height = 15 * max(1, len(text) // 120 + 1)
+        coord = f"A{self.row}"
+        self.row += 1
+        return coord
+
+    def _label(self, label: str, unit: str, note: str) -> None:
+        r = self.row
+        put_text(self.ws[f"A{r}"], label)
+        style(self.ws[f"A{r}"], "label")
+        put_text(self.ws[f"C{r}"], unit)
+        style(self.ws[f"C{r}"], "label")
+        note_col = "E" if self.with_default else "D"
+        put_text(self.ws[f"{note_col}{r}"], note)
+        style(self.ws[f"{note_col}{r}"], "note")
+
+    def input(self, name: str, label: str, value, unit: str, fmt: str, rule: Rule, note: str,
+              default_formula: str | None = None) -> str:
+        """A named input. With ``default_formula`` the value cell holds ``=D<row>`` and the
+        Default column the look-up, so typing over the value overrides the look-up and the
+        Default column still shows it; otherwise Default shows the shipped value."""
+        r = self.row
+        self._label(label, unit, note)
+        cell = self.ws[f"B{r}"]
+        if default_formula is not None:
+            cell.value = f"=D{r}"
+            d = self.ws[f"D{r}"]
+            d.value = default_formula
+            style(d, "calc", fmt)
+        else:
+            put_text(cell, value)
+            if self.with_default:
+                d = self.ws[f"D{r}"]
+                put_text(d, value)
+                style(d, "calc", fmt)
+        style(cell, "input", fmt)
+        add_rule(self.ws, f"B{r}", rule, label)
+        define_name(self.wb, name, self.ws, f"B{r}")
+        self.inputs[name] = f"{label} ({unit})"
+        self.row += 1
+        return f"B{r}"
+
+    def result(self, name: str | None, label: str, formula: str, unit: str, fmt: str, note: str,
+               key: bool = False) -> str:
+        """A formula row; named when ``name`` is given; ``key`` uses the result style."""
+        r = self.row
+        self._label(label, unit, note)
+        cell = self.ws[f"B{r}"]
+        cell.value = formula
+        style(cell, "result" if key else "calc", fmt)
+        if name:
+            define_name(self.wb, name, self.ws, f"B{r}")
+            self.results[name] = f"{label} ({unit})"
+        self.row += 1
+        return f"B{r}"
+
+
+def finish_sheet(ws: Worksheet, widths: dict[str, float], freeze: str | None = "A5",
+                 landscape: bool = True, protect: bool = True, fit_height: int = 0) -> None:
+    """Column widths, frozen header, print setup (fit to one page wide), protection."""
+    for col, width in widths.items():
+        ws.column_dimensions[col].width = width
+    if freeze:
+        ws.freeze_panes = freeze
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = fit_height
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    ws.oddFooter.center.text = "&A - page &P of &N"
+    if protect:
+        ws.protection.sheet = True  # no password: a guard against accidents, not security
+        ws.protection.formatColumns = False
+        ws.protection.formatRows = False
+        ws.protection.selectLockedCells = False
+        ws.protection.selectUnlockedCells = False
+
+
+def column_letters(start: int, count: int) -> Iterable[str]:
+    """Column letters from the 1-based ``start``."""
+    return (get_column_letter(start + i) for i in range(count))
