@@ -42,6 +42,19 @@ def write_excel_addin_files(out: Path) -> list[Path]:
     return [write_demo(out), *write_bundle(out)]
 
 
+def write_workbooks(out: Path) -> list[Path]:
+    """The planning workbooks: dist/llm_budget_planner.xlsx and dist/llm_procurement_planner.xlsx.
+
+    Sheets added by later modules are passed here as ``extra_sheets`` builders (see the
+    :mod:`templates` docstring).
+    """
+    from templates import build_budget_planner, build_procurement_planner
+    from templates.output import save_workbook
+
+    return [save_workbook(build_budget_planner(), out / "llm_budget_planner.xlsx"),
+            save_workbook(build_procurement_planner(), out / "llm_procurement_planner.xlsx")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist",
@@ -54,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         written = write_reference()
         args.out.mkdir(parents=True, exist_ok=True)
         written += write_excel_addin_files(args.out)
+        written += write_workbooks(args.out)
     except OutputError as exc:
         print(f"build.py: {exc}", file=sys.stderr)
         return 1
