@@ -27,7 +27,7 @@ import pkgutil
 import sys
 from pathlib import Path
 
-__all__ = ["udf_module_names", "functions_by_module", "bundle_sources", "main_py", "requirements_txt", "write_bundle",
+__all__ = ["udf_module_names", "functions_by_module", "classic_udf_modules", "bundle_sources", "main_py", "requirements_txt", "write_bundle",
            "third_party_imports", "LITE_DIR"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,6 +73,38 @@ def functions_by_module() -> dict[str, list[str]]:
         if func.__module__ in by_module:
             by_module[func.__module__].append(name)
     return {m: sorted(names) for m, names in by_module.items() if names}
+
+
+def _exposed(module_name: str) -> set[str]:
+    """Excel functions a module exposes, as classic Import Functions sees them (``dir``)."""
+    module = importlib.import_module(module_name)
+    return {a for a in dir(module) if hasattr(getattr(module, a), "__udf__")}
+
+
+def classic_udf_modules() -> list[str]:
+    """The ``UDF Modules`` setting of the classic add-in: every function exactly once.
+
+    Import Functions writes one VBA wrapper per decorated function found in each listed
+    module, imported ones included, and VBA refuses a module with two procedures of the
+    same name ("Ambiguous name detected"). ``addin.udfs`` re-exports the functions of the
+    other modules, so it is listed first and another module only when it adds functions
+    without repeating any.
+    """
+    everything = {n for names in functions_by_module().values() for n in names}
+    listed, covered = [], set()
+    for module in udf_module_names():
+        exposed = _exposed(module) & everything
+        new = exposed - covered
+        if not new:
+            continue
+        if exposed & covered:
+            raise RuntimeError(
+                f"{module} adds {sorted(new)} but also re-exports {sorted(exposed & covered)}: "
+                "classic xlwings would generate two VBA wrappers of the same name. Import "
+                f"all of its functions into addin.udfs instead.")
+        listed.append(module)
+        covered |= exposed
+    return listed
 
 
 def _local_imports(path: Path, package: str) -> set[str]:

@@ -27,8 +27,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-__all__ = ["DEMO_NAME", "example_inputs", "parse_example_call", "evaluate_input", "demo_rows", "build_demo",
-           "write_demo", "FIRST_ROW", "COLUMNS"]
+__all__ = ["DEMO_NAME", "FIRST_ROW", "COLUMNS", "example_inputs", "parse_example_call",
+           "evaluate_input", "array_constant", "demo_rows", "build_demo", "write_demo"]
 
 DEMO_NAME = "llm_functions_demo.xlsx"
 FIRST_ROW = 5
@@ -48,6 +48,10 @@ def _parse_call(text: str):
     parts = re.split(r'("(?:[^"]|"")*")', text.strip())
     for i in range(0, len(parts), 2):
         parts[i] = re.sub(r"\bTRUE\b", "True", re.sub(r"\bFALSE\b", "False", parts[i]))
+        # An empty argument (=F(1,,2)) is an omitted one: a blank cell, None.
+        parts[i] = re.sub(r"\(\s*(?=,)", "(None", parts[i])
+        parts[i] = re.sub(r",\s*(?=[,)])", ",None", parts[i])
+        parts[i] = re.sub(r",\s*(?=[,)])", ",None", parts[i])  # ,,, needs a second pass
     try:
         call = ast.parse("".join(parts), mode="eval").body
     except SyntaxError:
@@ -81,10 +85,17 @@ def _excel_call(name: str, args) -> str:
     return f"{name}({','.join(_excel_literal(a) for a in args)})"
 
 
+def array_constant(rows) -> str:
+    """A range's values as an Excel array constant: ``[[1],[2]]`` -> ``{1;2}``."""
+    rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in rows]
+    return "{" + ";".join(",".join(_excel_literal(v) for v in r) for r in rows) + "}"
+
+
 def parse_example_call(name: str, example: str) -> tuple | None:
     """The arguments of a worked example such as ``=F(1E9,"bf16",TRUE) -> 3``.
 
-    Numbers, text and TRUE/FALSE become Python values; an argument that is itself a call
+    Numbers, text and TRUE/FALSE become Python values, an empty argument None (a blank
+    cell); an argument that is itself a call
     with literal arguments (``=MFU(ITER_FLOPS(...),13.75,64,312)``) becomes formula text
     (``"=ITER_FLOPS(...)"``). Returns None when ``example`` is not such a call of ``name``.
     """
@@ -160,7 +171,7 @@ def _number_format(value) -> str:
 
 def build_demo() -> Workbook:
     """The demo workbook (not yet saved)."""
-    from addin.lite import udf_module_names
+    from addin.lite import classic_udf_modules
 
     rows = demo_rows()
     wb = Workbook()
@@ -198,10 +209,14 @@ def build_demo() -> Workbook:
         for k, value in enumerate(row["inputs"]):
             col = get_column_letter(FIRST_INPUT_COL + k)
             cell = ws[f"{col}{r}"]
+            cell.comment = Comment(f"{row['params'][k]}: {row['docs'][k]}", "llm-budget-planner")
+            if isinstance(value, (list, tuple)):  # a range: an array constant in the formula
+                cell.value = "(array in the formula)"
+                refs.append(array_constant(value))
+                continue
             cell.value = value
             cell.fill = _INPUT_FILL
             cell.number_format = _number_format(value)
-            cell.comment = Comment(f"{row['params'][k]}: {row['docs'][k]}", "llm-budget-planner")
             refs.append(f"{col}{r}")
         call = f"{row['name']}({','.join(refs)})"
         ws[f"E{r}"] = f"=INDEX({call},1,1)" if row["shape"] else f"={call}"
@@ -223,7 +238,7 @@ def build_demo() -> Workbook:
 
     conf = wb.create_sheet("xlwings.conf")
     conf["A1"] = "UDF Modules"
-    conf["B1"] = ";".join(udf_module_names())
+    conf["B1"] = ";".join(classic_udf_modules())
     notes = [
         "Settings the xlwings add-in reads for this workbook (keys in column A from A1 down "
         "to the first blank cell, values in column B).",

@@ -376,7 +376,7 @@ UNIT_WORDS = (
     # counted things (the count is the unit)
     "tokens", "token", "layers", "heads", "sequences", "gpus", "experts", "matrices",
     "micro-batches", "stages", "iterations", "positions", "parameters", "elements", "prompts",
-    "requests",
+    "requests", "rows", "probability", "logits", "factor",
     # dimensionless kinds
     "multiplier", "dimension", "rank", "stage", "degree", "chunks",
 )
