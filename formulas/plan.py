@@ -105,6 +105,7 @@ _ADAM_BYTES = 12.0  # fp32 master copy + two fp32 moments [R19]_
 _MAX_MICRO_BATCH = 64
 _INTERLEAVE = (1, 2, 3, 4, 6, 8)  # model chunks per GPU tried by the search
 _MAX_GPUS = 1_000_000
+_BRACKET = 256  # most GPU counts searched between a miss and a hit in plan_for_deadline
 
 
 # ---------------------------------------------------------------------------------------
@@ -315,13 +316,20 @@ def _divides(what: str, n, by, by_name: str, hint: str):
 
 def _model_args(P, L, h, a, s):
     P = v.params("P", P)
+    if np.any(P > 1e15):
+        raise InvalidInputError("P above 1E15 parameters is implausible: use e.g. 175E9", arg="P",
+                                value=P, code="#NUM!")
     L = v.whole("L", L)
     h = v.whole("h", h)
     a = v.whole("a", a)
     s = v.whole("s", s)
-    if np.any(h < 64):
-        raise InvalidInputError("h is the hidden size (12288 for GPT-3), got less than 64",
-                                arg="h", value=h, code="#NUM!")
+    for name, x, top, example in (("L", L, 10_000, "96 for GPT-3"),
+                                  ("h", h, 1_000_000, "12288 for GPT-3"),
+                                  ("a", a, 100_000, "96 for GPT-3"),
+                                  ("s", s, 100_000_000, "2048 or 8192")):
+        if np.any(x > top):
+            raise InvalidInputError(f"{name} above {top:,} is implausible: use e.g. {example}",
+                                    arg=name, value=x, code="#NUM!")
     _divides("h", h, a, "a heads", "h must split evenly over the attention heads")
     return P, L, h, a, s
 
@@ -332,6 +340,10 @@ def _layout_args(a, L, micro_batch, tp, pp, dp, interleave):
     p = v.whole("pp", pp)
     d = v.whole("dp", dp)
     iv = v.whole("interleave", interleave)
+    for name, x in (("micro_batch", b), ("tp", t), ("pp", p), ("dp", d), ("interleave", iv)):
+        if np.any(x > _MAX_GPUS):
+            raise InvalidInputError(f"{name} above {_MAX_GPUS:,} is implausible", arg=name,
+                                    value=x, code="#NUM!")
     _divides("a heads", a, t, "tp", "use a tp that divides the number of heads (1, 2, 4, 8...)")
     _divides("L layers", L, p * iv, "pp x interleave",
              "use pp (and interleave) dividing the number of layers")
@@ -432,6 +444,9 @@ def _one_layout(P, L, h, a, s, global_batch, micro_batch, tp, pp, dp, gpu, recom
     P, L, h, a, s = _model_args(P, L, h, a, s)
     b, t, p, d, iv = _layout_args(a, L, micro_batch, tp, pp, dp, interleave)
     B = v.whole("global_batch", global_batch)
+    if np.any(B > 1e9):
+        raise InvalidInputError("global_batch is in sequences (e.g. 1536): above 1E9 is "
+                                "implausible", arg="global_batch", value=B, code="#NUM!")
     _divides("global_batch", B, b * d, "micro_batch x dp",
              "the global batch must be a whole number of micro-batches per replica")
     m = B / (b * d)
@@ -468,7 +483,7 @@ def plan_step_seconds(P, L, h, a, s, global_batch, micro_batch, tp, pp, dp, gpu,
 
     >>> args = (175e9, 96, 12288, 96, 2048, 64, 1, 8, 8, 1, "a100-sxm-80gb")
     >>> round(plan_step_seconds(*args), 2), round(plan_step_seconds(*args, "full", False), 2)
-    (13.48, 17.62)
+    (13.47, 18.23)
     """
     seconds, *_ = _one_layout(P, L, h, a, s, global_batch, micro_batch, tp, pp, dp, gpu,
                               recompute, sequence_parallel, interleave, zero_stage)
@@ -520,7 +535,7 @@ def plan_mfu(P, L, h, a, s, global_batch, micro_batch, tp, pp, dp, gpu, recomput
     GPT-3 175B, 64 A100s, TP8 PP8, batch 64: [K22]_ Table 5 measured 51.4%.
 
     >>> round(plan_mfu(175e9, 96, 12288, 96, 2048, 64, 1, 8, 8, 1, "a100-sxm-80gb"), 3)
-    0.524
+    0.526
     """
     seconds, flops, n, hw = _one_layout(P, L, h, a, s, global_batch, micro_batch, tp, pp, dp,
                                         gpu, recompute, sequence_parallel, interleave,
@@ -594,7 +609,13 @@ def _search_arrays(P, L, h, a, s, T, hw: PlanHardware, N, global_batch_tokens, p
 def _search_inputs(P, L, h, a, T, gpu, s, global_batch_tokens):
     P, L, h, a, s = (float(x) for x in _model_args(P, L, h, a, s))
     T = float(v.tokens("T", T))
+    if T > 1e16:
+        raise InvalidInputError("T above 1E16 tokens is implausible: use e.g. 300E9", arg="T",
+                                value=T, code="#NUM!")
     gbt = float(v.positive("global_batch_tokens", global_batch_tokens))
+    if gbt > 1e10:
+        raise InvalidInputError("global_batch_tokens above 1E10 is implausible: use e.g. 4E6",
+                                arg="global_batch_tokens", value=gbt, code="#NUM!")
     if gbt < s:
         raise InvalidInputError(f"global_batch_tokens ({gbt:g}) is less than one sequence of "
                                 f"s={s:g} tokens: use e.g. 4E6", arg="global_batch_tokens",
@@ -636,7 +657,8 @@ def plan_training(P, L, h, a, T, gpu, num_gpus, s=4096, global_batch_tokens=4e6,
     s : int, optional
         Sequence length (4096).
     global_batch_tokens : float, optional
-        Tokens per step (4e6); the batch is rounded to whole micro-batches per replica.
+        Tokens per step (4e6); the batch is rounded to whole micro-batches per replica (and
+        to a multiple of ``pp`` micro-batches under the interleaved schedule).
     top : int, optional
         Rows to return (10).
 
@@ -652,8 +674,9 @@ def plan_training(P, L, h, a, T, gpu, num_gpus, s=4096, global_batch_tokens=4e6,
     Enumerated: ``tp`` dividing ``a`` and ``pp`` dividing ``L`` with ``tp * pp`` dividing
     ``num_gpus``; micro-batch 1, 2, 4 ... 64 (at most the batch per replica); ZeRO 0-3
     (2 and 3 only without pipeline parallelism, which DeepSpeed does not combine);
-    recomputation none/selective/full; sequence parallelism when ``tp > 1``. Plain 1F1B
-    (no interleaving). Layouts whose :func:`plan_mem_gb` exceeds the GPU's memory are
+    recomputation none/selective/full; sequence parallelism when ``tp > 1``; interleaved
+    schedule with 1, 2, 3, 4, 6 or 8 chunks per GPU when ``pp > 1`` (``pp * v`` dividing
+    ``L``). Layouts whose :func:`plan_mem_gb` exceeds the GPU's memory are
     dropped. One vectorised evaluation over all of them, no loop per layout.
 
     Examples
@@ -734,6 +757,10 @@ def plan_for_deadline(P, L, h, a, T, gpu, max_days, price_per_gpu_hour=None, s=4
                              pruned=True)
         return res, np.nonzero(res["days"] <= days_max)[0]
 
+    if not bound <= _MAX_GPUS:
+        raise InfeasibleError(f"even at 100% utilisation this needs over {_MAX_GPUS:,} GPUs: "
+                              "extend the deadline or train on fewer tokens", arg="max_days",
+                              value=max_days)
     res, ok = None, ()
     small = [int(n) for n in 2 ** np.arange(int(math.log2(node))) if n >= bound]
     if small:  # fewer GPUs than one node
@@ -752,9 +779,11 @@ def plan_for_deadline(P, L, h, a, T, gpu, max_days, price_per_gpu_hour=None, s=4
                 break
             lo = n
             n = max(n + node, int(math.ceil(n * 1.125 / node)) * node)
-        # ... then every whole node between the last count that missed and that one
-        for first in range(lo + node, n, 64 * node):
-            r2, ok2 = search(np.arange(first, min(first + 64 * node, n), node))
+        # ... then the whole nodes between the last count that missed and that one (at
+        # most _BRACKET counts: the step grows in whole nodes for very large clusters)
+        step = node * max(1, math.ceil((n - lo) / node / _BRACKET))
+        for first in range(lo + step, n, 64 * step):
+            r2, ok2 = search(np.arange(first, min(first + 64 * step, n), step))
             if len(ok2):
                 res, ok = r2, ok2
                 break
