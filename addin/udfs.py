@@ -334,6 +334,8 @@ def MODEL_LIST():
     """Column of the model catalog ids, for data validation lists and MODEL_SPEC."""
     return [[m] for m in catalog.model_ids()]
 
+from .udfs_plan import PLAN_FOR_DEADLINE, PLAN_MEM_BREAKDOWN, PLAN_MEM_GB, PLAN_MFU, PLAN_STEP_SECONDS, PLAN_TRAINING  # noqa: E402,E501,F401
+
 
 if __name__ == "__main__":  # pragma: no cover - debug server for classic xlwings
     import xlwings as xw
