@@ -91,3 +91,19 @@ __all__ += [
     "cost_per_m_tokens", "kv_bytes_per_token", "prefill_seconds", "serve_gpus",
     "serve_max_batch", "serve_tokens_per_s",
 ]
+
+from .plan import (  # noqa: E402
+    PLAN_COLUMNS,
+    plan_assumptions,
+    plan_for_deadline,
+    plan_mem_breakdown,
+    plan_mem_gb,
+    plan_mfu,
+    plan_step_seconds,
+    plan_training,
+)
+
+__all__ += [
+    "PLAN_COLUMNS", "plan_assumptions", "plan_for_deadline", "plan_mem_breakdown", "plan_mem_gb",
+    "plan_mfu", "plan_step_seconds", "plan_training",
+]
