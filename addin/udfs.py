@@ -297,10 +297,16 @@ def PP_BUBBLE(stages, microbatches, interleave=1):
 @udf("Inference", "=DECODE_TOKENS_PER_S(6.74E9,2,3350) -> 249 (Llama-2-7B on H100)",
      P=ARG_P, bytes_per_param=ARG_BYTES,
      mem_bw_GBps=Arg("Memory bandwidth in GB/s (H100 SXM: 3350), or a GPU id.", "membw"),
-     batch=Arg("Sequences decoded together: 1 (default)."))
-def DECODE_TOKENS_PER_S(P, bytes_per_param, mem_bw_GBps, batch=1):
-    """Memory-bound decode speed in tokens per second: batch·bandwidth·1E9/(P·bytes), an upper bound."""
-    return core.decode_tokens_per_s(P, bytes_per_param, mem_bw_GBps, batch)
+     batch=Arg("Sequences decoded together: 1 (default)."),
+     context_tokens=Arg("Tokens in each sequence's KV cache (prompt + generated so far), e.g. "
+                        "1024; 0 (default) ignores the KV cache."),
+     kv_bytes_per_token=Arg("KV-cache bytes per token, e.g. KV_BYTES_PER_TOKEN(\"llama-2-7b\") "
+                            "= 524288; 0 (default) ignores the KV cache."))
+def DECODE_TOKENS_PER_S(P, bytes_per_param, mem_bw_GBps, batch=1, context_tokens=0,
+                        kv_bytes_per_token=0):
+    """Memory-bound decode speed in tokens per second: batch·bandwidth·1E9/(P·bytes + batch·context·KV bytes), an upper bound."""
+    return core.decode_tokens_per_s(P, bytes_per_param, mem_bw_GBps, batch, context_tokens,
+                                    kv_bytes_per_token)
 
 
 # ------------------------------------------------------------------------------ Catalog
@@ -333,6 +339,16 @@ def GPU_LIST():
 def MODEL_LIST():
     """Column of the model catalog ids, for data validation lists and MODEL_SPEC."""
     return [[m] for m in catalog.model_ids()]
+
+
+from .udfs_serving import (  # noqa: E402,F401
+    COST_PER_M_TOKENS, KV_BYTES_PER_TOKEN, PREFILL_SECONDS, SERVE_GPUS, SERVE_MAX_BATCH,
+    SERVE_TOKENS_PER_S)
+from .udfs_finetune import FINETUNE_CHECKPOINT_GB, FINETUNE_MEM_GB, FINETUNE_PARAMS  # noqa: E402,F401
+from .udfs_money import (  # noqa: E402,F401
+    BUY_VS_RENT_BREAKEVEN_MONTHS, CLOUD_COST_USD, GOODPUT, GPU_PRICE, GPU_PRICE_LIST,
+    TCO_PER_GPU_HOUR, TRAIN_CO2_T, TRAIN_COST_USD, TRAIN_DAYS_RANGE, TRAIN_ENERGY_MWH)
+from .udfs_sampling import SAMPLE_PROBS  # noqa: E402,F401
 
 from .udfs_plan import PLAN_FOR_DEADLINE, PLAN_MEM_BREAKDOWN, PLAN_MEM_GB, PLAN_MFU, PLAN_STEP_SECONDS, PLAN_TRAINING  # noqa: E402,E501,F401
 

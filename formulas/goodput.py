@@ -101,9 +101,9 @@ def goodput(N, interruptions_per_gpu_day=None, hours_lost_per_interruption=None)
                           else hours_lost_per_interruption)
     g = 1 - rate * n * lost / 24
     if np.any(g <= 0):
-        raise InfeasibleError("at this failure rate the job would spend all its time "
-                              "recovering: use fewer GPUs, or more frequent checkpoints",
-                              arg="N", value=N)
+        raise InfeasibleError("interruptions_per_gpu_day x N x hours_lost_per_interruption "
+                              "would take all the time (goodput <= 0): use fewer GPUs, or "
+                              "more frequent checkpoints", arg="N", value=N)
     return v.out(g)
 
 

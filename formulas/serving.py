@@ -105,9 +105,9 @@ def _weights_fit(P, b, rep: _Replica):
     if np.any(bad):
         need = float(np.max(w)) / GB
         raise InfeasibleError(
-            f"the weights ({need:.1f} GB) do not fit in tp x {rep.spec.memory_gb:g} GB of "
-            f"{rep.spec.id} at the usable memory share: raise tp or use fewer bytes_per_param",
-            arg="tp")
+            f"the weights (P x bytes_per_param = {need:.4g} GB) do not fit in tp x "
+            f"{rep.spec.memory_gb:g} GB x memory_utilization of {rep.spec.id}: raise tp or use "
+            "fewer bytes_per_param", arg="tp")
     return w
 
 
@@ -287,9 +287,10 @@ def serve_tokens_per_s(P, bytes_per_param, gpu_id, batch, prompt_tokens, output_
     if np.any(bad):
         cap = _max_batch(W, prompt, out, kv, rep)
         cap = float(np.broadcast_to(cap, bad.shape)[bad].flat[0])
-        raise InfeasibleError(f"batch does not fit in memory with its KV cache: at most "
-                              f"{cap:g} requests of this length on this replica "
-                              "(SERVE_MAX_BATCH)", arg="batch", value=batch)
+        raise InfeasibleError(f"batch does not fit in memory with the KV cache of "
+                              f"prompt_tokens + output_tokens each: at most {max(cap, 0):g} "
+                              "requests on this replica (SERVE_MAX_BATCH)", arg="batch",
+                              value=batch)
     return v.out(_throughput(P, W, n, prompt, out, kv, rep))
 
 
@@ -332,9 +333,9 @@ def serve_max_batch(P, bytes_per_param, gpu_id, prompt_tokens, output_tokens,
     W = _weights_fit(P, b, rep)
     cap = _max_batch(W, prompt, out, kv, rep)
     if np.any(cap < 1):
-        raise InfeasibleError("not even one request of this length fits beside the weights: "
-                              "raise tp, shorten the requests or use fewer bytes_per_param",
-                              arg="output_tokens")
+        raise InfeasibleError("not even one request of prompt_tokens + output_tokens fits "
+                              "beside the weights: raise tp, shorten the requests or use "
+                              "fewer bytes_per_param", arg="output_tokens")
     return v.out(cap)
 
 
@@ -388,9 +389,9 @@ def serve_gpus(P, bytes_per_param, gpu_id, requests_per_s, prompt_tokens, output
         mem_cap = np.where(kv > 0, _max_batch(W, prompt, out, np.where(kv > 0, kv, 1.0), rep),
                            np.inf)
     if np.any(mem_cap < 1):
-        raise InfeasibleError("not even one request of this length fits beside the weights: "
-                              "raise tp, shorten the requests or use fewer bytes_per_param",
-                              arg="output_tokens")
+        raise InfeasibleError("not even one request of prompt_tokens + output_tokens fits "
+                              "beside the weights: raise tp, shorten the requests or use "
+                              "fewer bytes_per_param", arg="output_tokens")
     if max_batch is None:
         batch = np.where(np.isinf(mem_cap), saturation, mem_cap)
     else:
