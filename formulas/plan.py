@@ -203,18 +203,29 @@ def plan_hardware(gpu: str) -> PlanHardware:
 # The vectorised model
 # ---------------------------------------------------------------------------------------
 
-def _act_layer_bytes(b, s, h, a, t, sp, rc):
-    """Activation bytes of one layer and micro-batch per GPU, 16-bit ([K22]_ Table 2).
+def _act_parts(b, s, h, a, t, sp):
+    """The two terms of one layer's stored activations (bytes, 16-bit), no recomputation.
 
-    Written exactly as :func:`formulas.memory.act_mem_gb` with ``p = 2`` so the two agree;
-    ``sp`` and ``rc`` are arrays (bool, recompute code).
+    ``linear``: everything but the attention scores; ``scores``: the ``a s^2 b`` terms
+    that selective recomputation drops ([K22]_ Table 2, ``p = 2``).
     """
     p = 2.0
     sbh = s * b * h
-    scores = a * s * s * b * (2 * p + 1)
     linear = np.where(sp, sbh * (16 * p + 2) / t, sbh * (4 * p + 2) + sbh * 12 * p / t)
-    stored = linear + np.where(rc == 0, scores / t, 0.0)
-    return np.where(rc == 2, p * sbh / np.where(sp, t, 1), stored)
+    return linear, a * s * s * b * (2 * p + 1) / t, sbh
+
+
+def _act_layer_bytes(b, s, h, a, t, sp, rc, parts=None):
+    """Activation bytes of one layer and micro-batch per GPU, 16-bit ([K22]_ Table 2).
+
+    Written exactly as :func:`formulas.memory.act_mem_gb` with ``p = 2`` so the two agree;
+    ``sp`` and ``rc`` are arrays (bool, recompute code 0 none, 1 selective, 2 full).
+    """
+    linear, scores, sbh = parts if parts is not None else _act_parts(b, s, h, a, t, sp)
+    if np.ndim(rc) == 0 and rc == 0:
+        return linear + scores
+    stored = linear + np.where(rc == 0, scores, 0.0)
+    return np.where(rc == 2, 2.0 * sbh / np.where(sp, t, 1), stored)
 
 
 def _memory(P, L, h, a, s, b, t, pp, d, m, z, rc, sp, iv, ctx, frag):
@@ -225,8 +236,9 @@ def _memory(P, L, h, a, s, b, t, pp, d, m, z, rc, sp, iv, ctx, frag):
     o = np.where(z >= 1, _ADAM_BYTES / d, _ADAM_BYTES) * params / GB
     factor = np.where(iv > 1, 1 + (pp - 1) / (pp * iv), 1.0)
     layers_held = L / pp * np.minimum(pp, m) * factor
-    act = layers_held * _act_layer_bytes(b, s, h, a, t, sp, rc) / GB
-    working = np.where(rc == 2, _act_layer_bytes(b, s, h, a, t, sp, 0) / GB, 0.0)
+    parts = _act_parts(b, s, h, a, t, sp)
+    act = layers_held * _act_layer_bytes(b, s, h, a, t, sp, rc, parts) / GB
+    working = np.where(rc == 2, (parts[0] + parts[1]) / GB, 0.0)
     buffers = ctx + frag * (w + g + o + act) + working
     return w, g, o, act, buffers
 
@@ -555,28 +567,40 @@ def _divisors(n: int) -> np.ndarray:
 def _grid(N: np.ndarray, L: int, a: int, B_seq: float, pruned: bool = False):
     """Every valid (N, tp, pp, v, b, zero, recompute, sp) as flat arrays, by broadcasting.
 
+    Built in two vectorised stages: the (N, tp, pp, v) layouts that divide the GPUs and the
+    layers, then their cross product with the (micro-batch, ZeRO, recompute, SP) options.
     ``pruned`` drops options that can never be the fastest plan: ZeRO-0 (ZeRO-1 has the
     same traffic, a shorter optimizer step and less memory) and sequence parallelism off
     when ``tp > 1`` (same traffic, less memory and memory-bound time with it on).
     """
-    tps = _divisors(a)
-    pps = _divisors(L)
-    ivs = np.array(_INTERLEAVE)
-    bs = 2 ** np.arange(int(math.log2(_MAX_MICRO_BATCH)) + 1)
-    zs = np.arange(1, 4) if pruned else np.arange(4)
-    rcs = np.arange(3)
-    sps = np.array([False, True])
-    axes = np.meshgrid(N, tps, pps, ivs, bs, zs, rcs, sps, indexing="ij", sparse=True)
-    n_, t_, p_, v_, b_, z_, r_, s_ = axes
-    d_ = n_ // (t_ * p_)
-    valid = ((n_ % (t_ * p_) == 0) & (b_ * d_ <= max(B_seq, 1)) & ((z_ <= 1) | (p_ == 1))
-             & ((s_ == (t_ > 1)) if pruned else (s_ <= (t_ > 1))) & (L % (p_ * v_) == 0) & ((v_ == 1) | ((p_ > 1) & (z_ <= 1))))
-    valid = np.broadcast_to(valid, np.broadcast_shapes(*(x.shape for x in axes)))
-    idx = np.nonzero(valid)
-    n, t, p, iv, b, z, rc, sp = (np.broadcast_to(x, valid.shape)[idx] for x in axes)
+    n_, t_, p_, v_ = np.meshgrid(N, _divisors(a), _divisors(L), np.array(_INTERLEAVE),
+                                 indexing="ij", sparse=True)
+    ok = (n_ % (t_ * p_) == 0) & (L % (p_ * v_) == 0) & ((v_ == 1) | (p_ > 1))
+    ok = np.broadcast_to(ok, np.broadcast_shapes(n_.shape, t_.shape, p_.shape, v_.shape))
+    idx = np.nonzero(ok)
+    lay = [np.broadcast_to(x, ok.shape)[idx] for x in (n_, t_, p_, v_)]
+    b_, z_, r_, s_ = _options(pruned)
+    n, t, p, iv = (x[:, None] for x in lay)
     d = n // (t * p)
+    valid = ((b_ * d <= max(B_seq, 1)) & ((z_ <= 1) | ((p == 1) & (iv == 1)))
+             & ((s_ == (t > 1)) if pruned else (s_ <= (t > 1))))
+    i, j = np.nonzero(valid)
+    n, t, p, iv, d = (x[i, 0] for x in (n, t, p, iv, d))
     return (n.astype(float), t.astype(float), p.astype(float), d.astype(float),
-            iv.astype(float), b.astype(float), z.astype(float), rc, sp)
+            iv.astype(float), b_[0, j].astype(float), z_[0, j].astype(float), r_[0, j],
+            s_[0, j])
+
+
+@functools.cache
+def _options(pruned: bool):
+    """(micro-batch, ZeRO, recompute, SP) combinations as 1 x k rows (read-only)."""
+    grids = np.meshgrid(2 ** np.arange(int(math.log2(_MAX_MICRO_BATCH)) + 1),
+                        np.arange(1, 4) if pruned else np.arange(4), np.arange(3),
+                        np.array([False, True]), indexing="ij")
+    rows = tuple(x.reshape(1, -1) for x in grids)
+    for x in rows:
+        x.flags.writeable = False
+    return rows
 
 
 def _search_arrays(P, L, h, a, s, T, hw: PlanHardware, N, global_batch_tokens, pruned=False):
