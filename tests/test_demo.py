@@ -125,3 +125,42 @@ def test_parse_example_call():
     assert demo.parse_example_call("F", "=F(1,,2,)") == (1, None, 2, None)
     assert demo.parse_example_call("F", '=F(",,",,)') == (",,", None, None)
     assert demo.parse_example_call("F", "a column of ids") is None
+
+
+def test_check_column_in_a_spreadsheet_engine(tmp_path):
+    """LibreOffice recalculates the check cells: 'not imported yet' without the functions,
+    'OK' once the formula cells hold what the add-in returns, the message or 'differs'
+    otherwise."""
+    from tests import libreoffice
+
+    if libreoffice.soffice_path() is None:
+        pytest.skip(f"LibreOffice is not installed: {libreoffice.INSTALL_HINT}")
+    wb = demo.build_demo()
+    ws = wb["Functions"]
+    rows = _function_rows(ws)
+    answered = wb.copy_worksheet(ws)
+    answered.title = "Answered"
+    for name, r in rows.items():
+        formula = ws[f"E{r}"].value
+        if not formula:
+            continue
+        refs = re.findall(r"\{[^}]*\}|[A-Z]+[0-9]+", formula.split("(", 1)[1])
+        inputs = demo.example_inputs(REGISTRY[name].__udf__)
+        cells = [inputs[k] if ref.startswith("{") else ws[ref].value for k, ref in enumerate(refs)]
+        value = REGISTRY[name](*(demo.evaluate_input(v) for v in cells))
+        answered[f"E{r}"] = value[0][0] if isinstance(value, list) else value
+    first = rows["TRAIN_DAYS"]
+    answered[f"E{first}"] = "#NUM! MFU is a fraction between 0 and 1: use 0.45 for 45%"
+    answered[f"E{rows['LLM_PARAMS']}"] = 1.0
+    src = tmp_path / "demo.xlsx"
+    wb.save(src)
+    out = libreoffice.recalc([src], tmp_path / "out", libreoffice.make_profile(tmp_path / "p"))
+    values = load_workbook(out[0], data_only=True)
+    plain, done = values["Functions"], values["Answered"]
+    for name, r in rows.items():
+        if not ws[f"E{r}"].value:
+            continue
+        assert plain[f"G{r}"].value == "not imported yet (see README)", name
+        expected = {first: "#NUM! MFU is a fraction between 0 and 1: use 0.45 for 45%",
+                    rows["LLM_PARAMS"]: "differs"}.get(r, "OK")
+        assert done[f"G{r}"].value == expected, (name, done[f"E{r}"].value, done[f"F{r}"].value)
