@@ -48,13 +48,22 @@ def reference_markdown() -> str:
              "Excel's Function Wizard shows). Units: raw counts (7E9 parameters), GB = 1E9 "
              "bytes, TFLOPS per GPU, GB/s, time in the unit of the function's name. Every "
              "numeric argument may be a range; the result then spills with the range's shape.",
-             ""]
+             "",
+             "In Excel (Insert Function, Shift+F3) every function is in the category "
+             "**LLM Planning**; here they are grouped by the question they answer:", ""]
+    groups: dict[str, list[str]] = {}
+    for spec in _specs():
+        groups.setdefault(spec.group, []).append(spec.name)
+    for group, names in groups.items():
+        lines.append(f"* **{group}**: " + ", ".join(f"[{n}](#{n.lower()})" for n in names))
+    lines.append("")
     current = None
     for spec in _specs():
         if spec.group != current:
             current = spec.group
             lines += [f"## {current}", ""]
-        lines += [f"### `{signature_text(spec)}`", "", _first_sentence(spec.doc), ""]
+        lines += [f'<a id="{spec.name.lower()}"></a>', "",
+                  f"### `{signature_text(spec)}`", "", _first_sentence(spec.doc), ""]
         if spec.example:
             lines += [f"Example: `{spec.example}`", ""]
         if spec.params:
