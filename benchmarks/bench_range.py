@@ -55,6 +55,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--singles", type=int, default=5_000)
+    ap.add_argument("--json", action="store_true", help="also print the figures for run_all.py")
     a = ap.parse_args(argv)
     r = measure(a.rows, a.singles)
     print(f"machine: {platform.machine()} {platform.processor() or ''} "
@@ -63,6 +64,19 @@ def main(argv=None) -> int:
           f"= {r['per_row_us']:.3f} us per row")
     print(f"TRAIN_DAYS single-cell calls ({r['singles']:,}): {r['per_single_us']:.1f} us per call")
     print(f"per-row ratio single/range: {r['ratio']:.0f}x (target >= 30x)")
+    if a.json:
+        import json
+
+        cmd = "python benchmarks/bench_range.py"
+        print("BENCH-JSON " + json.dumps([
+            {"benchmark": "range", "figure": f"TRAIN_DAYS over {r['rows']:,} rows, one call",
+             "value": round(r["range_s"] * 1e3, 1), "unit": "ms", "command": cmd},
+            {"benchmark": "range", "figure": "range call, per row",
+             "value": round(r["per_row_us"], 3), "unit": "us", "command": cmd},
+            {"benchmark": "range", "figure": "single-cell call",
+             "value": round(r["per_single_us"], 1), "unit": "us", "command": cmd},
+            {"benchmark": "range", "figure": "per-row ratio single / range (target >= 30)",
+             "value": round(r["ratio"]), "unit": "x", "command": cmd}]))
     return 0 if r["ratio"] >= 30 else 1
 
 
