@@ -12,8 +12,8 @@ every Excel function into ``main``'s namespace, which is where Lite looks for
 ``@func``-decorated functions. The functions then register with the same names,
 argument descriptions and category as in the classic add-in.
 
-Only numpy, pydantic and xlwings are needed at run time (numpy and pydantic's core are
-Pyodide builds; their versions follow Pyodide's and are therefore not pinned).
+Only xlwings and Pyodide's own builds of numpy, pydantic and pandas are needed at run time
+(the builds' versions follow Pyodide's release and are therefore not pinned).
 
 ``python build.py`` writes both files to ``dist/xlwings_lite/``.
 """
@@ -169,9 +169,10 @@ def requirements_txt(sources: dict[str, str] | None = None) -> str:
     if unknown:
         raise RuntimeError(f"no xlwings Lite requirement known for {sorted(unknown)}: add it "
                            "to addin/lite.py _REQUIREMENT (pure Python, or built by Pyodide)")
+    built = ", ".join(n for n in sorted(needed) if _REQUIREMENT[n] == n)
     lines = ["# LLM GPU budget planner for xlwings Lite: paste into the requirements.txt tab.",
-             "# numpy and pydantic come from Pyodide's own builds: their versions follow",
-             "# Pyodide, so they are not pinned here.",
+             f"# {built}: Pyodide's own builds, whose versions follow Pyodide's release,",
+             "# so they are not pinned here.",
              *(_REQUIREMENT[n] for n in sorted(needed))]
     return "\n".join(lines) + "\n"
 
