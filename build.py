@@ -50,8 +50,10 @@ def write_workbooks(out: Path) -> list[Path]:
     """
     from templates import build_budget_planner, build_procurement_planner
     from templates.output import save_workbook
+    from templates.parallel_plan import parallel_plan_sheet
 
-    return [save_workbook(build_budget_planner(), out / "llm_budget_planner.xlsx"),
+    budget = build_budget_planner(extra_sheets=[parallel_plan_sheet])
+    return [save_workbook(budget, out / "llm_budget_planner.xlsx"),
             save_workbook(build_procurement_planner(), out / "llm_procurement_planner.xlsx")]
 
 
