@@ -37,10 +37,14 @@ Step time [N21]_ [K22]_, per layer and micro-batch of ``b * s`` tokens:
   ``tp`` exceeds one node); sequence parallelism moves the same volume ([K22]_ §4.2.2);
 * pipeline: ``(m + (pp - 1) / v)`` micro-batch slots per step (bubble ``(pp - 1)/(m v)``),
   plus the point-to-point send of ``b s h / tp`` values each way per micro-batch;
-* data parallelism: ring all-reduce of ``grad_allreduce_bytes`` per parameter held,
-  hidden only behind the backward pass of the last micro-batch (``dp_overlap``); ZeRO-3
-  gathers the 2-byte weights in each micro-batch's forward and backward pass
-  (``zero3_comm_factor``), overlapped with compute;
+* data parallelism, ZeRO-0/1: one ring all-reduce of ``grad_allreduce_bytes`` per
+  parameter held per step, hidden only behind the backward pass of the last micro-batch
+  (``dp_overlap``); ZeRO-2 reduce-scatters 2-byte gradients in every micro-batch and
+  all-gathers the weights once per step; ZeRO-3 moves ``zero3_comm_factor`` x an all-reduce
+  in every micro-batch (weights gathered forward and backward, gradients reduce-scattered).
+  Per-micro-batch traffic hides behind ``zero_overlap`` x that micro-batch's compute. The
+  data-parallel ring runs over the scale-up link when ``tp * dp`` fits one node, else over
+  the scale-out network (``scale_out_gbps`` per GPU);
 * optimizer: ``adam_step_bytes`` per parameter held / HBM bandwidth.
 
 MFU counts model FLOPs only: ``(6 P + 12 L h s)`` per token, no recomputation ([K22]_
