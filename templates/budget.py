@@ -29,7 +29,7 @@ from .catalog_sheets import (CUSTOM_MODEL, write_gpu_sheet, write_lists_sheet, w
                              write_price_sheet)
 from .defaults import default
 from .guide import write_guide
-from .sheets import Form, Rule, define_name, finish_sheet, header_row, put_text
+from .sheets import Form, Rule, define_name, finish_sheet, header_row, name_ref, put_text
 from .styles import register_styles, style
 
 __all__ = ["build_budget_planner", "SheetBuilder", "DEFAULT_MODEL", "DEFAULT_GPU",
@@ -79,10 +79,6 @@ def _inputs_sheet(wb: Workbook, start: _dt.date, gpu_ids: Sequence[str]) -> Form
     ws = wb.create_sheet("Inputs")
     put_text(ws["A1"], "Inputs: the only cells you type into (blue on yellow)")
     style(ws["A1"], "title")
-    put_text(ws["A2"], "Pick a model and a GPU, then check the defaults. Cells whose Default "
-             "column shows a look-up (model size, GPU peak, prices) follow the catalog until you "
-             "type a number over them; to restore the look-up, type =D and the row number "
-             "(e.g. =D9). Units are in column C; every default states its source in column E.")
     style(ws["A2"], "note")
     ws.merge_cells("A2:E2")
     ws.row_dimensions[2].height = 45
@@ -108,7 +104,7 @@ def _inputs_sheet(wb: Workbook, start: _dt.date, gpu_ids: Sequence[str]) -> Form
             Rule("whole", "Vocabulary size in tokens, e.g. 128256.",
                  "Enter a whole number between 1 and 10,000,000.", 1, 10000000),
             "Used only when Model is 'custom'.")
-    f.input("Params", "Parameters (total)", None, "raw count", "count",
+    f.input("Params", "Parameters (total)", None, "raw count", "count_b",
             Rule("decimal", "Total parameters as a raw count: 70E9 for 70B (not 70).",
                  "Enter a raw parameter count between 1E6 and 1E15: 70E9 for 70B.", 1e6, 1e15),
             "Catalog count (published or derived, see Models), or the GPT-style formula for "
@@ -116,7 +112,7 @@ def _inputs_sheet(wb: Workbook, start: _dt.date, gpu_ids: Sequence[str]) -> Form
             default_formula=f"=IF(Model=\"{CUSTOM_MODEL}\",CustomLayers*(12*CustomHidden^2+"
                             "13*CustomHidden)+CustomVocab*CustomHidden,"
                             + _lookup("Model_Params", "Model", "Model_Ids") + ")")
-    f.input("ActiveParams", "Active parameters per token", None, "raw count", "count",
+    f.input("ActiveParams", "Active parameters per token", None, "raw count", "count_b",
             Rule("decimal", "Parameters used per token as a raw count (mixture-of-experts: the "
                  "routed experts only). Equal to the total for dense models.",
                  "Enter a raw count between 1E6 and 1E15.", 1e6, 1e15),
@@ -131,7 +127,7 @@ def _inputs_sheet(wb: Workbook, start: _dt.date, gpu_ids: Sequence[str]) -> Form
     f.input("TokensPerParam", "Chinchilla tokens per parameter", tpp.value, tpp.unit, "decimal",
             Rule("decimal", "Tokens per parameter for compute-optimal training: 20 (Chinchilla).",
                  "Enter a number between 0.1 and 10,000.", 0.1, 10000), tpp.source)
-    f.input("Tokens", "Training tokens", None, "raw count", "count",
+    f.input("Tokens", "Training tokens", None, "raw count", "count_b",
             Rule("decimal", "Training tokens as a raw count: 2E12 for 2T. By default the "
                  "Chinchilla-optimal count (tokens per parameter x parameters).",
                  "Enter a raw token count between 1E6 and 1E16: 2E12 for 2T.", 1e6, 1e16),
@@ -250,7 +246,13 @@ def _inputs_sheet(wb: Workbook, start: _dt.date, gpu_ids: Sequence[str]) -> Form
     f.input("AmortisationYears", "Amortisation period", am.value, "years", "decimal",
             Rule("decimal", "Years over which the hardware is written off, e.g. 5.",
                  "Enter years between 0.5 and 30.", 0.5, 30), am.source)
-    finish_sheet(ws, {"A": 34, "B": 16, "C": 18, "D": 16, "E": 90}, freeze="A5")
+    params_row = name_ref(wb, "Params")[1][1:]
+    put_text(ws["A2"], "Pick a model and a GPU, then check the defaults. Cells whose Default "
+             "column shows a look-up (model size, GPU peak, prices) follow the catalog until you "
+             "type a number over them; to restore the look-up, type = and the Default cell "
+             f"(=D{params_row} restores Parameters). Units are in column C; every default states "
+             "its source in column E.")
+    finish_sheet(ws, {"A": 34, "B": 16, "C": 21, "D": 16, "E": 90}, freeze="A5")
     return f
 
 
@@ -262,43 +264,18 @@ def _results_sheet(wb: Workbook) -> Form:
              "headline results (workbook names in brackets can be used in your own formulas).")
     style(ws["A2"], "note")
     ws.merge_cells("A2:D2")
-    f = Form(wb, ws, row=4, with_default=False)
+    f = Form(wb, ws, row=4, with_default=False, note_width=80)
     f.header(("Result", "Value", "Unit", "Formula / source"))
     k6 = default("flops_per_param_token_plain").value
 
-    f.section("Checks")
-    checks = [
-        "=IF(NumGPUs<GPUsForMemory,\"Too few GPUs to hold the training state: at least \"&"
-        "TEXT(GPUsForMemory,\"#,##0\")&\" needed.\",\"\")",
-        "=IF(TrainingDays>DeadlineDays,\"Training takes \"&TEXT(TrainingDays,\"#,##0.0\")&"
-        "\" days, longer than the \"&TEXT(DeadlineDays,\"#,##0.0\")&\"-day deadline.\",\"\")",
-        "=IF(PricePerGPUHour<=0,\"No cloud price for this GPU: type your price per GPU-hour on "
-        "Inputs.\",\"\")",
-        "=IF(UnitPricePerGPU<=0,\"No purchase price for this GPU: type your quote on Inputs.\","
-        "\"\")",
-        "=IF(GPUPowerW<=0,\"No published power for this GPU: type the power per GPU on Inputs.\","
-        "\"\")",
-        "=IF(ServerCostUSD<=0,\"Server cost excluding GPUs is 0: on-premises capex counts the "
-        "GPUs only.\",\"\")",
-        f"=IF(StartDate+TrainingDays>EDATE(StartDate,{SCHEDULE_MONTHS}),\"Training runs past the "
-        f"{SCHEDULE_MONTHS}-month spend schedule.\",\"\")",
-    ]
-    first = f.row + 1
-    last = first + len(checks) - 1
-    f.result("CheckSummary", "Status", f"=IF(SUMPRODUCT(--(LEN(A{first}:A{last})>0))=0,"
-             f"\"All checks passed\",SUMPRODUCT(--(LEN(A{first}:A{last})>0))&\" warning(s) "
-             "below\")", "", "text", "Warnings list what to fix or enter.", key=True)
-    for formula in checks:
-        c = ws.cell(row=f.row, column=1, value=formula)
-        style(c, "check")
-        ws.merge_cells(start_row=f.row, start_column=1, end_row=f.row, end_column=4)
-        f.row += 1
-
+    f.section("Status")
+    status = f.result("CheckSummary", "Checks", "=\"\"", "", "text",
+                      "Warnings are listed under Checks at the end of this sheet.", key=True)
     f.section("Model and data")
-    f.result(None, "Parameters (total)", "=Params", "raw count", "count", "Inputs: Params.")
-    f.result(None, "Active parameters per token", "=ActiveParams", "raw count", "count",
+    f.result(None, "Parameters (total)", "=Params", "raw count", "count_b", "Inputs: Params.")
+    f.result(None, "Active parameters per token", "=ActiveParams", "raw count", "count_b",
              "Inputs: ActiveParams (compute uses these).")
-    f.result(None, "Training tokens", "=Tokens", "raw count", "count", "Inputs: Tokens.")
+    f.result(None, "Training tokens", "=Tokens", "raw count", "count_b", "Inputs: Tokens.")
     f.result("TokensPerParamActual", "Tokens per parameter", "=Tokens/Params", "ratio", "decimal",
              "Chinchilla-optimal is about 20 (Hoffmann et al. 2022).")
 
@@ -379,7 +356,34 @@ def _results_sheet(wb: Workbook) -> Form:
              "Cloud cost vs on-premises cost of the run.", key=True)
     f.result("SavingUSD", "Saving of the cheaper option", "=ABS(TrainingCostUSD-OnPremCostUSD)",
              "$", "usd", "")
-    finish_sheet(ws, {"A": 44, "B": 20, "C": 16, "D": 80}, freeze="A5")
+
+    f.section("Checks")
+    checks = [
+        "=IF(NumGPUs<GPUsForMemory,\"Too few GPUs to hold the training state: at least \"&"
+        "TEXT(GPUsForMemory,\"#,##0\")&\" needed.\",\"\")",
+        "=IF(TrainingDays>DeadlineDays,\"Training takes \"&TEXT(TrainingDays,\"#,##0.0\")&"
+        "\" days, longer than the \"&TEXT(DeadlineDays,\"#,##0.0\")&\"-day deadline.\",\"\")",
+        "=IF(PricePerGPUHour<=0,\"No cloud price for this GPU: type your price per GPU-hour on "
+        "Inputs.\",\"\")",
+        "=IF(UnitPricePerGPU<=0,\"No purchase price for this GPU: type your quote on Inputs.\","
+        "\"\")",
+        "=IF(GPUPowerW<=0,\"No published power for this GPU: type the power per GPU on Inputs.\","
+        "\"\")",
+        "=IF(ServerCostUSD<=0,\"Server cost excluding GPUs is 0: on-premises capex counts the "
+        "GPUs only.\",\"\")",
+        f"=IF(StartDate+TrainingDays>EDATE(StartDate,{SCHEDULE_MONTHS}),\"Training runs past the "
+        f"{SCHEDULE_MONTHS}-month spend schedule.\",\"\")",
+    ]
+    first = f.row
+    last = first + len(checks) - 1
+    for formula in checks:
+        c = ws.cell(row=f.row, column=1, value=formula)
+        style(c, "check")
+        ws.merge_cells(start_row=f.row, start_column=1, end_row=f.row, end_column=4)
+        f.row += 1
+    count = f"SUMPRODUCT(--(LEN(A{first}:A{last})>0))"
+    ws[status] = f"=IF({count}=0,\"All checks passed\",{count}&\" warning(s): see Checks below\")"
+    finish_sheet(ws, {"A": 44, "B": 20, "C": 16, "D": 80}, freeze="A5", fit_height=1)
     return f
 
 
@@ -559,13 +563,15 @@ def _charts_sheet(wb: Workbook) -> dict[str, str]:
     names["MemoryPerGPU"] = "Weights, gradients, optimizer, activations, total, capacity (GB)"
 
     def scatter(title: str, ytitle: str, cols: Iterable[tuple[int, str]], anchor: str,
-                fmt: str) -> None:
+                fmt: str, ylog: bool = False) -> None:
         ch = ScatterChart()
         ch.title = title
         ch.style = 13
         ch.x_axis.title = "GPUs (log scale)"
         ch.y_axis.title = ytitle
         ch.x_axis.scaling.logBase = 2
+        if ylog:
+            ch.y_axis.scaling.logBase = 10
         ch.x_axis.number_format = "#,##0"
         ch.y_axis.number_format = fmt
         ch.x_axis.delete = False
@@ -574,20 +580,25 @@ def _charts_sheet(wb: Workbook) -> dict[str, str]:
         ch.y_axis.majorTickMark = "out"
         ch.legend.position = "b"
         xref = Reference(ws, min_col=1, min_row=top + 1, max_row=last)
-        for col, label in cols:
+        for col, color in cols:
             yref = Reference(ws, min_col=col, min_row=top, max_row=last)
             s = Series(yref, xref, title_from_data=True)
             s.smooth = False
             s.marker.symbol = "circle"
             s.marker.size = 6
+            s.graphicalProperties.line.solidFill = color
+            s.graphicalProperties.line.width = 28575  # 2.25 pt
+            s.marker.graphicalProperties.solidFill = color
+            s.marker.graphicalProperties.line.solidFill = color
             ch.series.append(s)
         ch.height = 7.5
         ch.width = 16
         ws.add_chart(ch, anchor)
 
-    scatter("Training days vs GPU count", "Days", [(2, "Training days")], "H4", "#,##0")
-    scatter("Cost vs GPU count", "US dollars", [(3, "Cloud"), (4, "Purchase"), (5, "Run")],
-            "H20", '"$"#,##0,," M"')
+    scatter("Training days vs GPU count", "Days", [(2, "2F5597")], "H4", "#,##0")
+    scatter("Cost vs GPU count", "US dollars (log scale)",
+            [(3, "2F5597"), (4, "C00000"), (5, "70AD47")], "H20", '"$"#,##0',
+            ylog=True)
     bar = BarChart()
     bar.type = "bar"
     bar.grouping = "stacked"

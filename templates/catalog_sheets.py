@@ -81,6 +81,13 @@ def example_price(prices: Iterable[GpuPrice], gpu_id: str, kind: str) -> tuple[f
     return float(statistics.median(values)), f"median of {len(values)} example {what}"
 
 
+def _fit_row(ws: Worksheet, row: int, texts_widths) -> None:
+    """Row height so that wrapped text of the given (text, column width) pairs shows in full."""
+    lines = max([1] + [-(-len(str(t or "")) // max(8, int(w * 1.15))) for t, w in texts_widths])
+    if lines > 1:
+        ws.row_dimensions[row].height = 13.5 * lines + 2
+
+
 def _title(ws: Worksheet, title: str, note: str, width_cols: int) -> None:
     put_text(ws["A1"], title)
     style(ws["A1"], "title")
@@ -133,6 +140,8 @@ def write_gpu_sheet(wb: Workbook, gpus: Mapping[str, GpuSpec], prices: Sequence[
             put_text(c, tail[fld])
             style(c, "note" if fld in ("notes", "source", "price_basis") else "calc")
             col += 1
+        _fit_row(ws, r, [(tail["price_basis"], 26), (tail["notes"], 40), (tail["source"], 48),
+                         (g.name, 24)])
     for j, (_, _, _, name) in enumerate(GPU_COLUMNS + GPU_PRICE_COLUMNS):
         _name_column(wb, ws, name, get_column_letter(1 + j), n)
     pc = len(GPU_COLUMNS) + 1
@@ -170,6 +179,7 @@ def write_model_sheet(wb: Workbook, models: Mapping[str, ModelSpec],
             c = ws.cell(row=FIRST_ROW + i, column=1 + j)
             put_text(c, getattr(m, fld))
             style(c, "note" if fld in ("params_basis", "source") else "calc", fmt)
+        _fit_row(ws, FIRST_ROW + i, [(m.params_basis, 40), (m.source, 48), (m.name, 20)])
     for j, (_, _, _, name) in enumerate(MODEL_COLUMNS):
         _name_column(wb, ws, name, get_column_letter(1 + j), len(models))
     widths = {get_column_letter(j + 1): 11 for j in range(len(heads))}
@@ -200,6 +210,7 @@ def write_price_sheet(wb: Workbook, prices: Sequence[GpuPrice],
             put_text(c, {"gpu_hour": "GPU-hour", "gpu": "GPU"}.get(value, value)
                      if fld == "unit" else value)
             style(c, "note" if fld in ("source", "notes", "offer") else "calc", fmt)
+        _fit_row(ws, FIRST_ROW + i, [(p.offer, 34), (p.source, 50), (p.notes, 40)])
     widths = dict(zip((get_column_letter(j + 1) for j in range(len(cols))),
                       (15, 14, 34, 16, 12, 10, 11, 12, 50, 40)))
     finish_sheet(ws, widths, freeze=f"A{FIRST_ROW}")

@@ -64,12 +64,12 @@ def _requirement_sheet(wb: Workbook) -> Form:
             Rule("list", "Pick a model id from the Models sheet; type a parameter count over "
                  "Parameters for another model.", "Pick an id from the list.",
                  source="=Model_Ids"), "Dropdown: the Models sheet lists sizes and sources.")
-    f.input("Params", "Parameters (total)", None, "raw count", "count",
+    f.input("Params", "Parameters (total)", None, "raw count", "count_b",
             Rule("decimal", "Total parameters as a raw count: 70E9 for 70B (not 70).",
                  "Enter a raw parameter count between 1E6 and 1E15.", 1e6, 1e15),
             "Catalog count; type your own to override.",
             default_formula="=" + _lookup("Model_Params", "Model", "Model_Ids"))
-    f.input("ActiveParams", "Active parameters per token", None, "raw count", "count",
+    f.input("ActiveParams", "Active parameters per token", None, "raw count", "count_b",
             Rule("decimal", "Parameters used per token (mixture-of-experts: routed experts "
                  "only), raw count.", "Enter a raw count between 1E6 and 1E15.", 1e6, 1e15),
             "Catalog active/total ratio x Parameters (1 for dense models).",
@@ -79,7 +79,7 @@ def _requirement_sheet(wb: Workbook) -> Form:
     f.input("TokensPerParam", "Chinchilla tokens per parameter", tpp.value, tpp.unit, "decimal",
             Rule("decimal", "Tokens per parameter: 20 (Chinchilla).",
                  "Enter a number between 0.1 and 10,000.", 0.1, 10000), tpp.source)
-    f.input("Tokens", "Training tokens", None, "raw count", "count",
+    f.input("Tokens", "Training tokens", None, "raw count", "count_b",
             Rule("decimal", "Training tokens as a raw count: 2E12 for 2T.",
                  "Enter a raw token count between 1E6 and 1E16.", 1e6, 1e16),
             "Chinchilla-optimal by default; type your own count to override.",
@@ -254,7 +254,7 @@ def _requirement_sheet(wb: Workbook) -> Form:
     f.result("RackCheck", "Rack check", "=IF(ServersPerRackByPower<1,\"One server draws more "
              "than the rack power budget: raise the budget or use fewer GPUs per server\",\"OK\")",
              "", "text", "")
-    finish_sheet(ws, {"A": 40, "B": 16, "C": 16, "D": 16, "E": 90}, freeze="A5")
+    finish_sheet(ws, {"A": 40, "B": 16, "C": 20, "D": 16, "E": 90}, freeze="A5")
     return f
 
 
@@ -358,7 +358,8 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
             rng2, FormulaRule(formula=[f"LEN(B{rows[target]})>0"], fill=green, font=gfont))
 
     r += 1
-    f = Form(wb, ws, row=r, with_default=False)
+    f = Form(wb, ws, row=r, with_default=False, note_width=60, unit_col=unit_col,
+             note_col=note_col)
     f.section("Budget")
     f.input("SelectedQuote", "Quote used for the budget", "Cheapest", "choice", "text",
             Rule("list", "Cheapest, Fastest, or one quote by name.", "Pick from the list.",
@@ -402,7 +403,7 @@ def _schedule_sheet(wb: Workbook, order: _dt.date) -> dict[str, str]:
     style(ws["A2"], "note")
     ws.merge_cells("A2:I2")
     ws.row_dimensions[2].height = 30
-    f = Form(wb, ws, row=4, with_default=False)
+    f = Form(wb, ws, row=4, with_default=False, note_width=100, note_merge_to="I")
     f.header(("Item", "Value", "Unit", "Formula / source"))
     f.input("OrderDate", "Order date", excel_serial(order), "date", "date",
             Rule("date", f"Date the order is placed, e.g. {order.isoformat()}.",

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname
+from openpyxl.utils import (absolute_coordinate, column_index_from_string, get_column_letter,
+                            quote_sheetname)
 from openpyxl.workbook import Workbook
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -117,6 +118,10 @@ class Form:
     inputs: dict[str, str] = field(default_factory=dict)
     results: dict[str, str] = field(default_factory=dict)
     with_default: bool = True
+    note_width: float = 90  #: width of the note column, for row heights of long notes
+    unit_col: str = "C"
+    note_col: str | None = None  #: default: E with a Default column, else D
+    note_merge_to: str | None = None  #: merge each note cell through this column
 
     COLS = ("A", "B", "C", "D", "E")
 
@@ -131,7 +136,8 @@ class Form:
         self.row += 1
         c = self.ws.cell(row=self.row, column=1, value=title)
         style(c, "section")
-        for col in range(2, 6 if self.with_default else 5):
+        last = column_index_from_string(self.note_merge_to or self._note_col())
+        for col in range(2, last + 1):
             style(self.ws.cell(row=self.row, column=col), "section")
         self.row += 1
 
@@ -139,22 +145,33 @@ class Form:
         c = self.ws.cell(row=self.row, column=1)
         put_text(c, text)
         style(c, role)
-        last = "E" if self.with_default else "D"
+        last = self.note_merge_to or self._note_col()
         self.ws.merge_cells(f"A{self.row}:{last}{self.row}")
         self.ws.row_dimensions[self.row].height = 15 * max(1, len(text) // 120 + 1)
         coord = f"A{self.row}"
         self.row += 1
         return coord
 
-    def _label(self, label: str, unit: str, note: str) -> None:
+    def _note_col(self) -> str:
+        return self.note_col or ("E" if self.with_default else "D")
+
+    def _label(self, label: str, unit: str, note: str, name: str | None = None) -> None:
         r = self.row
+        if name:
+            note = f"[{name}] {note}".strip()
         put_text(self.ws[f"A{r}"], label)
         style(self.ws[f"A{r}"], "label")
-        put_text(self.ws[f"C{r}"], unit)
-        style(self.ws[f"C{r}"], "label")
-        note_col = "E" if self.with_default else "D"
+        put_text(self.ws[f"{self.unit_col}{r}"], unit)
+        style(self.ws[f"{self.unit_col}{r}"], "label")
+        note_col = self._note_col()
         put_text(self.ws[f"{note_col}{r}"], note)
         style(self.ws[f"{note_col}{r}"], "note")
+        if self.note_merge_to:
+            self.ws.merge_cells(f"{note_col}{r}:{self.note_merge_to}{r}")
+        per_line = max(15, int(self.note_width * 1.1))
+        lines = -(-len(note) // per_line)
+        if lines > 1:
+            self.ws.row_dimensions[r].height = 13.5 * lines + 2
 
     def input(self, name: str, label: str, value, unit: str, fmt: str, rule: Rule, note: str,
               default_formula: str | None = None) -> str:
@@ -162,7 +179,7 @@ class Form:
         Default column the look-up, so typing over the value overrides the look-up and the
         Default column still shows it; otherwise Default shows the shipped value."""
         r = self.row
-        self._label(label, unit, note)
+        self._label(label, unit, note, name)
         cell = self.ws[f"B{r}"]
         if default_formula is not None:
             cell.value = f"=D{r}"
@@ -186,7 +203,7 @@ class Form:
                key: bool = False) -> str:
         """A formula row; named when ``name`` is given; ``key`` uses the result style."""
         r = self.row
-        self._label(label, unit, note)
+        self._label(label, unit, note, name)
         cell = self.ws[f"B{r}"]
         cell.value = formula
         style(cell, "result" if key else "calc", fmt)

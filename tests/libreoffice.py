@@ -130,12 +130,12 @@ def pdf_to_png(pdf: Path, outprefix: Path, pages: Iterable[int] | None = None,
 DOC_PAGES = (
     ("llm_budget_planner", "Results: training time", "budget_planner_results"),
     ("llm_budget_planner", "Charts: cost and time", "budget_planner_charts"),
-    ("llm_procurement_planner", "Requirement: GPUs", "procurement_planner_requirement"),
-    ("llm_procurement_planner", "Vendor quotes", "procurement_planner_quotes"),
+    ("llm_procurement_planner", "Network: non-blocking", "procurement_planner_requirement"),
+    ("llm_procurement_planner", "Vendor quotes: landed", "procurement_planner_quotes"),
 )
 
 
-def render_docs(docs: Path, workbooks: Sequence[Path], dpi: int = 80) -> list[Path]:
+def render_docs(docs: Path, workbooks: Sequence[Path], dpi: int = 90) -> list[Path]:
     """Render the README pictures of the given workbooks into ``docs``."""
     written = []
     with tempfile.TemporaryDirectory() as tmp:
