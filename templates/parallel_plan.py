@@ -131,7 +131,7 @@ def parallel_plan_sheet(wb: Workbook, names: Mapping[str, str],
     style(ws[f"A{r}"], "label")
     put_text(ws[f"B{r}"], float(best.mfu))
     style(ws[f"B{r}"], "result", "pct")
-    put_text(ws[f"C{r}"], "Your MFU input (Inputs sheet):")
+    put_text(ws[f"C{r}"], "Your MFU input")
     style(ws[f"C{r}"], "label")
     ws[f"D{r}"] = "=MFU"
     style(ws[f"D{r}"], "calc", "pct")
