@@ -27,8 +27,8 @@ import pkgutil
 import sys
 from pathlib import Path
 
-__all__ = ["udf_module_names", "functions_by_module", "classic_udf_modules", "bundle_sources", "main_py", "requirements_txt", "write_bundle",
-           "third_party_imports", "LITE_DIR"]
+__all__ = ["udf_module_names", "functions_by_module", "classic_udf_modules", "bundle_sources",
+           "main_py", "requirements_txt", "write_bundle", "third_party_imports", "LITE_DIR"]
 
 ROOT = Path(__file__).resolve().parent.parent
 LITE_DIR = "xlwings_lite"

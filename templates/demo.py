@@ -28,7 +28,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 __all__ = ["DEMO_NAME", "FIRST_ROW", "COLUMNS", "example_inputs", "parse_example_call",
-           "evaluate_input", "array_constant", "demo_rows", "build_demo", "write_demo"]
+           "evaluate_input", "array_constant", "first_number", "demo_rows", "build_demo",
+           "write_demo"]
 
 DEMO_NAME = "llm_functions_demo.xlsx"
 FIRST_ROW = 5
@@ -125,6 +126,15 @@ def example_inputs(spec) -> tuple | None:
     return parse_example_call(spec.name, spec.example)
 
 
+def first_number(rows) -> tuple[int, int]:
+    """1-based (row, column) of a table's first number (past a header row), else (1, 1)."""
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            if isinstance(cell, (int, float)) and not isinstance(cell, bool):
+                return i + 1, j + 1
+    return 1, 1
+
+
 def _first_sentence(doc: str) -> str:
     return doc.strip().split("\n\n")[0].replace("\n", " ")
 
@@ -152,10 +162,12 @@ def demo_rows() -> list[dict]:
             value = REGISTRY[spec.name](*(evaluate_input(a) for a in inputs))
             if isinstance(value, list):
                 row["shape"] = (len(value), len(value[0]) if value else 0)
-                value = value[0][0] if value and value[0] else None
+                row["index"] = first_number(value)
+                i, j = row["index"]
+                value = value[i - 1][j - 1] if value and value[0] else None
                 row["note"] = (f"The function returns {row['shape'][0]} x {row['shape'][1]} "
-                               "cells; INDEX shows the first one here. Enter it alone in "
-                               "an empty area to see the whole result spill.")
+                               f"cells; INDEX shows the one in row {i}, column {j}. Enter it "
+                               "alone in an empty area to see the whole result spill.")
             row["value"] = value
         rows.append(row)
     return rows
@@ -219,7 +231,10 @@ def build_demo() -> Workbook:
             cell.number_format = _number_format(value)
             refs.append(f"{col}{r}")
         call = f"{row['name']}({','.join(refs)})"
-        ws[f"E{r}"] = f"=INDEX({call},1,1)" if row["shape"] else f"={call}"
+        if row["shape"]:
+            ws[f"E{r}"] = f"=INDEX({call},{row['index'][0]},{row['index'][1]})"
+        else:
+            ws[f"E{r}"] = f"={call}"
         ws[f"F{r}"] = row["value"]
         ws[f"E{r}"].number_format = ws[f"F{r}"].number_format = _number_format(row["value"])
         if isinstance(row["value"], (int, float)) and not isinstance(row["value"], bool):

@@ -44,7 +44,7 @@ def test_each_row_calls_its_function_on_its_input_cells(workbook):
             assert ws[f"G{r}"].value == "no example" and ws[f"H{r}"].value
             continue
         formula = ws[f"E{r}"].value
-        m = re.fullmatch(rf"=(?:INDEX\()?{name}\(([^()]*)\)(?:,1,1\))?", formula)
+        m = re.fullmatch(rf"=(?:INDEX\()?{name}\(([^()]*)\)(?:,[0-9]+,[0-9]+\))?", formula)
         assert m, formula
         refs = re.findall(r"\{[^}]*\}|[A-Z]+[0-9]+", m.group(1))
         assert len(refs) == len(inputs) <= len(spec.params)
@@ -61,8 +61,9 @@ def test_each_row_calls_its_function_on_its_input_cells(workbook):
         # Column F: what the core computes for exactly those inputs.
         expected = REGISTRY[name](*(demo.evaluate_input(v) for v in cell_values))
         if isinstance(expected, list):
-            expected = expected[0][0]
-            assert formula.startswith("=INDEX(")
+            i, j = demo.first_number(expected)
+            assert formula.startswith("=INDEX(") and formula.endswith(f",{i},{j})")
+            expected = expected[i - 1][j - 1]
         assert ws[f"F{r}"].value == pytest.approx(expected) \
             if isinstance(expected, float) else ws[f"F{r}"].value == expected
         assert not (isinstance(expected, str) and expected.startswith("#")), (name, expected)
@@ -109,6 +110,12 @@ def test_functions_without_a_worked_example():
                          f"the udf decorator): {missing}")
 
 
+def test_first_number_skips_a_header_row():
+    assert demo.first_number([["tp", "pp"], [4, 16]]) == (2, 1)
+    assert demo.first_number([["a"], ["b"]]) == (1, 1)
+    assert demo.first_number([[True, 2.5]]) == (1, 2)
+
+
 def test_array_constant():
     assert demo.array_constant([[1.5], [-2], ["a"]]) == '{1.5;-2;"a"}'
     assert demo.array_constant([[1, 2], [3, True]]) == "{1,2;3,TRUE}"
@@ -148,7 +155,10 @@ def test_check_column_in_a_spreadsheet_engine(tmp_path):
         inputs = demo.example_inputs(REGISTRY[name].__udf__)
         cells = [inputs[k] if ref.startswith("{") else ws[ref].value for k, ref in enumerate(refs)]
         value = REGISTRY[name](*(demo.evaluate_input(v) for v in cells))
-        answered[f"E{r}"] = value[0][0] if isinstance(value, list) else value
+        if isinstance(value, list):
+            i, j = demo.first_number(value)
+            value = value[i - 1][j - 1]
+        answered[f"E{r}"] = value
     first = rows["TRAIN_DAYS"]
     answered[f"E{first}"] = "#NUM! MFU is a fraction between 0 and 1: use 0.45 for 45%"
     answered[f"E{rows['LLM_PARAMS']}"] = 1.0
