@@ -237,3 +237,30 @@ def test_higher_mfu_never_needs_more_gpus_or_gpu_hours(P, T, d, tf, m1, m2):
 def test_a_later_deadline_never_needs_more_gpus(P, T, d1, d2, tf, m):
     lo, hi = sorted((d1, d2))
     assert _num(x.GPU_COUNT_TIME(P, T, hi, tf, m)) <= _num(x.GPU_COUNT_TIME(P, T, lo, tf, m))
+
+
+usd = st.floats(0.1, 20.0)
+
+
+@PHYSICS
+@given(s.params, s.tokens, st.one_of(s.tflops, gpu_ids), s.gpus, s.mfu, s.mfu, usd,
+       s.flops_per_token, st.floats(0.5, 1.0))
+def test_higher_mfu_never_raises_training_cost(P, T, gpu, n, m1, m2, price, k, goodput):
+    lo, hi = sorted((m1, m2))
+    cheap = _num(x.TRAIN_COST_USD(P, T, gpu, n, hi, price, k, goodput))
+    dear = _num(x.TRAIN_COST_USD(P, T, gpu, n, lo, price, k, goodput))
+    assert cheap <= dear
+
+
+@PHYSICS
+@given(s.params, s.tokens, st.one_of(s.tflops, gpu_ids), s.gpus, s.mfu, usd, usd)
+def test_a_dearer_gpu_hour_never_lowers_training_cost(P, T, gpu, n, m, p1, p2):
+    lo, hi = sorted((p1, p2))
+    assert _num(x.TRAIN_COST_USD(P, T, gpu, n, m, lo)) <= _num(x.TRAIN_COST_USD(P, T, gpu, n, m, hi))
+
+
+@PHYSICS
+@given(st.floats(1.0, 1e5), st.floats(1.0, 1e5), usd, st.integers(1, 64))
+def test_more_tokens_per_second_never_raise_the_cost_per_token(t1, t2, price, gpus):
+    lo, hi = sorted((t1, t2))
+    assert _num(x.COST_PER_M_TOKENS(hi, price, gpus)) <= _num(x.COST_PER_M_TOKENS(lo, price, gpus))
