@@ -244,7 +244,7 @@ def build_demo() -> Workbook:
         else:
             ws[f"G{r}"] = (f'=IF(ISERROR(E{r}),"not imported yet (see README)",'
                            f'IF(E{r}=F{r},"OK","differs"))')
-    widths = {"A": 22, "B": 16, "C": 60, "D": 30, "E": 20, "F": 20, "G": 16, "H": 36}
+    widths = {"A": 34, "B": 17, "C": 60, "D": 30, "E": 20, "F": 20, "G": 16, "H": 36}
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
     for k in range(max_inputs):
