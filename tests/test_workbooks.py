@@ -92,7 +92,7 @@ def set_input(wb, name: str, value) -> None:
     put_text(ws[coord], value)
 
 
-def build(kind: str, overrides: dict):
+def build_scenario(kind: str, overrides: dict):
     wb = (build_budget_planner if kind == "budget" else build_procurement_planner)(built=BUILT)
     for name, value in overrides.items():
         set_input(wb, name, value)
@@ -138,14 +138,14 @@ def _model_inputs(v: dict) -> None:
     v.setdefault("GPUPowerW", catalog.gpu(v["GPU"]).tdp_w or 0.0)
 
 
-def budget_expected(overrides: dict) -> dict:
+def budget_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     """Every result of the budget planner from the core, for one input set."""
     d = lambda k: default(k).value  # noqa: E731
     v = {"Model": B.DEFAULT_MODEL, "CustomLayers": 80, "CustomHidden": 8192,
          "CustomVocab": 128256, "TokensPerParam": d("tokens_per_param"), "Recompute": "On",
          "MFU": d("mfu"), "GPU": B.DEFAULT_GPU, "PlanBy": "GPU count",
          "GPUCount": B.DEFAULT_GPU_COUNT, "DeadlineDays": B.DEFAULT_DEADLINE_DAYS,
-         "StartDate": B.first_of_next_month(BUILT), "BytesWeights": d("bytes_weights"),
+         "StartDate": B.first_of_next_month(built), "BytesWeights": d("bytes_weights"),
          "BytesGradients": d("bytes_gradients"), "BytesOptimizer": d("bytes_optimizer"),
          "ActivationFactor": d("activation_factor"), "GPUsPerServer": d("gpus_per_server"),
          "ServerCostUSD": d("server_cost_usd"), "ServerPowerW": d("server_power_w"),
@@ -253,7 +253,7 @@ def budget_expected(overrides: dict) -> dict:
     return r
 
 
-def procurement_expected(overrides: dict) -> dict:
+def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     """Every result of the procurement planner from the core, for one input set."""
     d = lambda k: default(k).value  # noqa: E731
     v = {"Model": B.DEFAULT_MODEL, "TokensPerParam": d("tokens_per_param"),
@@ -271,7 +271,7 @@ def procurement_expected(overrides: dict) -> dict:
          "ElectricityUSDPerKWh": d("electricity_usd_per_kwh"), "SwitchPriceUSD": 0,
          "NICPriceUSD": 0, "LinkPriceUSD": 0, "StoragePriceUSDPerTB": 0,
          "SelectedQuote": "Cheapest", "Contingency": d("contingency"),
-         "DeliveryTranches": d("delivery_tranches"), "OrderDate": B.first_of_next_month(BUILT)}
+         "DeliveryTranches": d("delivery_tranches"), "OrderDate": B.first_of_next_month(built)}
     v.update(overrides)
     _model_inputs(v)
     P, Pa, T, k = v["Params"], v["ActiveParams"], v["Tokens"], v["FlopsPerParamToken"]
@@ -369,19 +369,26 @@ def procurement_expected(overrides: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def recalculated(lo_profile, tmp_path_factory):
-    """All scenario workbooks, recalculated by LibreOffice in one batch."""
+    """All scenario workbooks and the two shipped by build.py (with any sheets that other
+    modules add), recalculated by LibreOffice in one batch."""
+    import build
+
     src = tmp_path_factory.mktemp("workbooks")
     built, paths = {}, []
     for kind, scenarios in (("budget", BUDGET_SCENARIOS), ("procurement", PROCUREMENT_SCENARIOS)):
         for key, overrides in scenarios.items():
-            wb = build(kind, overrides)
+            wb = build_scenario(kind, overrides)
             path = src / f"{key}.xlsx"
             save_workbook(wb, path)
-            built[key] = (kind, overrides, wb)
+            built[key] = (kind, overrides, wb, BUILT)
             paths.append(path)
+    today = dt.date.today()
+    for kind, path in zip(("budget", "procurement"), build.write_workbooks(src / "shipped")):
+        built[f"shipped_{kind}"] = (kind, {}, load_workbook(path), today)
+        paths.append(path)
     outs = lo.recalc(paths, tmp_path_factory.mktemp("recalculated"), lo_profile)
-    return {key: (kind, overrides, wb, load_workbook(out, data_only=True))
-            for (key, (kind, overrides, wb)), out in zip(built.items(), outs)}
+    return {key: (kind, overrides, wb, load_workbook(out, data_only=True), day)
+            for (key, (kind, overrides, wb, day)), out in zip(built.items(), outs)}
 
 
 def read_named(src_wb, out_wb, name):
@@ -413,20 +420,21 @@ def assert_close(name, got, want):
         assert got == pytest.approx(want, rel=RTOL, abs=1e-9), (name, got, want)
 
 
-ALL_SCENARIOS = list(BUDGET_SCENARIOS) + list(PROCUREMENT_SCENARIOS)
+ALL_SCENARIOS = list(BUDGET_SCENARIOS) + list(PROCUREMENT_SCENARIOS) + \
+    ["shipped_budget", "shipped_procurement"]
 
 
 @pytest.mark.parametrize("key", ALL_SCENARIOS)
 def test_every_result_matches_the_core(recalculated, key):
-    kind, overrides, src, out = recalculated[key]
-    want = (budget_expected if kind == "budget" else procurement_expected)(overrides)
+    kind, overrides, src, out, day = recalculated[key]
+    want = (budget_expected if kind == "budget" else procurement_expected)(overrides, day)
     for name, value in want.items():
         assert_close(name, read_named(src, out, name), value)
 
 
 @pytest.mark.parametrize("key", ALL_SCENARIOS)
 def test_no_cell_computes_to_an_error(recalculated, key):
-    _, _, src, out = recalculated[key]
+    _, _, src, out, _ = recalculated[key]
     bad = []
     formulas = 0
     for ws in src.worksheets:
@@ -446,7 +454,7 @@ def test_every_result_cell_is_compared(recalculated):
     """The reference model covers every named result of both workbooks."""
     for key, want_fn in (("budget_default", budget_expected),
                          ("procurement_default", procurement_expected)):
-        _, _, src, _ = recalculated[key]
+        _, _, src, _, _ = recalculated[key]
         want = want_fn({})
         untested = []
         for name in src.defined_names:
@@ -462,17 +470,17 @@ def test_every_result_cell_is_compared(recalculated):
 
 def test_seed_article_gpt3_plan_reproduced(recalculated):
     """GPT-3 on 1024 A100 at 45% of 312 TFLOPS: 33.8 days (seed articles 002/003)."""
-    _, _, src, out = recalculated["budget_gpt3"]
+    _, _, src, out, _ = recalculated["budget_gpt3"]
     assert read_named(src, out, "TrainingDays") == pytest.approx(33.81, abs=0.01)
     assert read_named(src, out, "ActiveParams") == 175e9  # typing over Params flows through
 
 
 def test_changing_a_named_input_flows_through(recalculated):
-    _, _, src0, out0 = recalculated["budget_default"]
-    _, _, src1, out1 = recalculated["budget_custom"]
+    _, _, src0, out0, _ = recalculated["budget_default"]
+    _, _, src1, out1, _ = recalculated["budget_custom"]
     for name in ("TrainingDays", "GPUHours", "TrainingCostUSD", "GPUsForMemory"):
         assert read_named(src0, out0, name) != read_named(src1, out1, name), name
-    _, _, src, out = recalculated["budget_moe_deadline"]
+    _, _, src, out, _ = recalculated["budget_moe_deadline"]
     # Planning by deadline: the GPUs used are the GPUs needed, and the deadline is met.
     assert read_named(src, out, "NumGPUs") == read_named(src, out, "GPUsForDeadline")
     assert read_named(src, out, "TrainingDays") <= 12
@@ -497,11 +505,11 @@ def test_catalog_text_stays_text_after_recalculation(lo_profile, tmp_path):
 # -------------------------------------------------------------------------- PDF and PNG
 
 def test_pdf_and_png_export(lo_profile, tmp_path):
-    """Both workbooks print to PDF (charts included, no '###' overflow) and render to PNG."""
-    paths = []
-    for name, builder in (("llm_budget_planner", build_budget_planner),
-                          ("llm_procurement_planner", build_procurement_planner)):
-        paths.append(save_workbook(builder(built=BUILT), tmp_path / f"{name}.xlsx"))
+    """Both shipped workbooks print to PDF (charts included, no '###' overflow) and render to
+    PNG."""
+    import build
+
+    paths = build.write_workbooks(tmp_path)
     pdfs = lo.to_pdf(paths, tmp_path / "pdf", lo_profile)
     for pdf in pdfs:
         pages = lo.pdf_pages_text(pdf)
