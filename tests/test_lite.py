@@ -152,3 +152,28 @@ def test_requirements_bound_pure_packages_and_leave_pyodide_builds_unpinned(bund
             assert names[built] == built, f"{built} is built by Pyodide: do not pin it"
     # Every third-party import of the bundle is a requirement.
     assert lite.third_party_imports(lite.bundle_sources()) <= set(names)
+
+
+def test_in_pyodide_errors_raise_xlwings_error(bundle, tmp_path):
+    """Under Pyodide (sys.platform == "emscripten") a bad input raises XlwingsError, which
+    xlwings Lite shows as #VALUE! with the message on hover; range results keep text."""
+    script = textwrap.dedent(f"""
+        import json, runpy, sys
+        main = runpy.run_path({str(bundle['main.py'])!r}, run_name="main")
+        import xlwings
+        sys.platform = "emscripten"  # decided per call, as inside xlwings Lite
+        try:
+            main["GPU_COUNT_MEM"](7, 18, 1.25, 24)
+            raised = None
+        except xlwings.XlwingsError as exc:
+            raised = str(exc)
+        column = main["GPU_COUNT_MEM"]([[7E9], [7]], 18, 1.25, 24)
+        print(json.dumps({{"raised": raised, "column": column}}))
+    """)
+    proc = _run(script, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["raised"].startswith("#NUM! P is a raw parameter count: use 7E9 for 7B")
+    # Llama 7B training state on 24 GB cards: 7E9·18·1.25/24E9 = 6.6 -> 7 GPUs.
+    assert got["column"][0] == [7]
+    assert got["column"][1][0].startswith("#NUM! P is a raw parameter count")
