@@ -774,7 +774,7 @@ def plan_for_deadline(P, L, h, a, T, gpu, max_days, price_per_gpu_hour=None, s=4
     True
     """
     P, L, h, a, T, hw, s, gbt = _search_inputs(P, L, h, a, T, gpu, s, global_batch_tokens)
-    days_max = float(v.positive("max_days", max_days))
+    days_max = float(v.deadline_days("max_days", max_days))
     price = None if price_per_gpu_hour is None else float(
         v.non_negative("price_per_gpu_hour", price_per_gpu_hour))
     node = hw.gpus_per_node

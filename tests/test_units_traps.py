@@ -108,3 +108,11 @@ class TestDaysAndHours:
         assert x.GPU_COUNT_TIME(*GPT3, 3650, 312, 0.45) == 10
         # 2,000 days is ambiguous (5.5 years, or 83 days in hours): it is not refused.
         assert x.GPU_COUNT_TIME(*GPT3, 2000, 312, 0.45) == 18
+
+    def test_hours_typed_as_days_in_the_plan_search(self):
+        from tests.excel_strategies import load_all_udfs
+
+        plan = load_all_udfs()["PLAN_FOR_DEADLINE"]
+        out = plan(175e9, 96, 12288, 96, 300e9, "a100-sxm-80gb", 720 * 24, 2, 2048, 3145728)
+        assert out == ("#NUM! max_days is a deadline in days (17280 days is 47 years): use 720 "
+                       "for 17280 hours")
