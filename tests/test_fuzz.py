@@ -169,6 +169,49 @@ def test_one_bad_argument_is_named(name, i):
             assert mid in ("", func(*args)), f"{name}: blank {arg} in a range gave {mid!r}"
 
 
+RANGED = [(n, i) for n, i in SINGLE_FAULT
+          if REGISTRY[n].__udf__.broadcast and REGISTRY[n].__udf__.args[i].kind != "vector"]
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, (int, float)) and not isinstance(b, bool):
+        return a == pytest.approx(b, rel=1e-12, abs=0)
+    return a == b
+
+
+@pytest.mark.parametrize("name,i", RANGED,
+                         ids=[f"{n}-{REGISTRY[n].__udf__.params[i]}" for n, i in RANGED])
+def test_a_range_answers_what_each_cell_would(name, i):
+    """Any mix of good and bad cells in one argument: each result cell equals its scalar call."""
+    func = REGISTRY[name]
+    spec = func.__udf__
+    base = list(BASELINES[name])
+    required = spec.defaults[i] is inspect.Parameter.empty
+    n = max(5, _examples_for(func, base) // 4)
+
+    @settings(max_examples=n, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(column=st.lists(st.one_of(st.just(base[i]), xs.value_for(spec.args[i].kind)),
+                           min_size=2, max_size=5))
+    def run(column):
+        args = base.copy()
+        args[i] = [[c] for c in column]
+        out = func(*args)
+        xs.check_result(name, out)
+        if xs.is_error(out):  # refused as a whole: only for a problem of the whole range
+            return
+        assert len(out) == len(column) and all(len(r) == 1 for r in out), out
+        for c, (got,) in zip(column, out):
+            args[i] = c
+            want = func(*args)
+            if required and (c is None or (isinstance(c, str) and not c.strip())):
+                assert got == "", (c, got)
+            else:
+                assert _same(got, want), f"{name}({spec.params[i]}={c!r}): range {got!r}, cell {want!r}"
+
+    run()
+
+
 @pytest.mark.parametrize("name", [n for n in NAMES if BASELINES[n]])
 def test_a_missing_required_argument_is_named(name):
     func = REGISTRY[name]
