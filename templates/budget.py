@@ -382,8 +382,8 @@ def _results_sheet(wb: Workbook) -> Form:
         ws.merge_cells(start_row=f.row, start_column=1, end_row=f.row, end_column=4)
         f.row += 1
     count = f"SUMPRODUCT(--(LEN(A{first}:A{last})>0))"
-    ws[status] = f"=IF({count}=0,\"All checks passed\",{count}&\" warning(s): see Checks below\")"
-    finish_sheet(ws, {"A": 44, "B": 20, "C": 16, "D": 80}, freeze="A5", fit_height=1)
+    ws[status] = f"=IF({count}=0,\"All checks passed\",{count}&\" warning(s), see Checks\")"
+    finish_sheet(ws, {"A": 44, "B": 24, "C": 16, "D": 80}, freeze="A5", fit_height=1)
     return f
 
 

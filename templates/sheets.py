@@ -168,7 +168,7 @@ class Form:
         style(self.ws[f"{note_col}{r}"], "note")
         if self.note_merge_to:
             self.ws.merge_cells(f"{note_col}{r}:{self.note_merge_to}{r}")
-        per_line = max(15, int(self.note_width * 1.1))
+        per_line = max(15, int(self.note_width * 1.25))
         lines = -(-len(note) // per_line)
         if lines > 1:
             self.ws.row_dimensions[r].height = 13.5 * lines + 2

@@ -69,20 +69,22 @@ def _solid(color: str) -> PatternFill:
 
 
 def _roles() -> dict[str, NamedStyle]:
-    wrap = Alignment(wrap_text=True, vertical="top")
+    wrap = Alignment(wrap_text=True, vertical="center")
+    mid = Alignment(vertical="center")
     return {
         "input": _named("Input", font=Font(name=FONT, size=11, color="0000FF"),
-                        fill=_solid("FFF2CC"), border=_box, locked=False),
-        "calc": _named("Calc", font=Font(name=FONT, size=11, color="000000"), border=_box),
+                        fill=_solid("FFF2CC"), border=_box, locked=False, alignment=mid),
+        "calc": _named("Calc", font=Font(name=FONT, size=11, color="000000"), border=_box,
+                       alignment=mid),
         "result": _named("Result", font=Font(name=FONT, size=11, bold=True, color="000000"),
-                         fill=_solid("DDEBF7"), border=_box),
+                         fill=_solid("DDEBF7"), border=_box, alignment=mid),
         "header": _named("Header", font=Font(name=FONT, size=11, bold=True, color="FFFFFF"),
                          fill=_solid("1F4E78"),
                          alignment=Alignment(wrap_text=True, vertical="center")),
         "section": _named("Section", font=Font(name=FONT, size=12, bold=True, color="1F4E78"),
                           border=Border(bottom=Side(style="medium", color="1F4E78"))),
         "title": _named("Title", font=Font(name=FONT, size=16, bold=True, color="1F4E78")),
-        "label": _named("Label", font=Font(name=FONT, size=11)),
+        "label": _named("Label", font=Font(name=FONT, size=11), alignment=mid),
         "strong": _named("Strong", font=Font(name=FONT, size=11, bold=True), alignment=wrap),
         "text": _named("Text", font=Font(name=FONT, size=11), alignment=wrap),
         "note": _named("Note", font=Font(name=FONT, size=10, italic=True, color="595959"),

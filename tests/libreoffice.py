@@ -135,7 +135,7 @@ DOC_PAGES = (
 )
 
 
-def render_docs(docs: Path, workbooks: Sequence[Path], dpi: int = 90) -> list[Path]:
+def render_docs(docs: Path, workbooks: Sequence[Path], dpi: int = 110) -> list[Path]:
     """Render the README pictures of the given workbooks into ``docs``."""
     written = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -245,7 +245,7 @@ def budget_expected(overrides: dict, built: dt.date = BUILT) -> dict:
                 v["UnitPricePerGPU"] <= 0, v["GPUPowerW"] <= 0, v["ServerCostUSD"] <= 0,
                 end > last]
     r["CheckSummary"] = "All checks passed" if not any(warnings) else \
-        f"{sum(warnings)} warning(s): see Checks below"
+        f"{sum(warnings)} warning(s), see Checks"
     # The named inputs as the workbook computes them.
     r.update({n: v[n] for n in ("Params", "ActiveParams", "Tokens", "FlopsPerParamToken",
                                 "PeakTFLOPS", "GPUMemoryGB", "NumGPUs", "PricePerGPUHour",
