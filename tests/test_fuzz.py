@@ -307,3 +307,26 @@ def test_a_dearer_gpu_hour_never_lowers_training_cost(P, T, gpu, n, m, p1, p2):
 def test_more_tokens_per_second_never_raise_the_cost_per_token(t1, t2, price, gpus):
     lo, hi = sorted((t1, t2))
     assert _num(x.COST_PER_M_TOKENS(hi, price, gpus)) <= _num(x.COST_PER_M_TOKENS(lo, price, gpus))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_under_xlwings_lite_or_server_errors_are_raised_as_xlwings_errors(name, monkeypatch):
+    """There the cell shows #VALUE! and the message on hover: only XlwingsError may escape."""
+    import xlwings
+
+    monkeypatch.setenv("XLWINGS_ON_SERVER", "true")
+    func = REGISTRY[name]
+    spec = func.__udf__
+    base = list(BASELINES[name] or [None] * len(spec.params))
+    base += [None] * (len(spec.params) - len(base))
+    for i in range(len(spec.params)):
+        for bad in ("zq#x", math.nan, -1e308, [[1], ["zq#x"]]):
+            args = base.copy()
+            args[i] = bad
+            try:
+                out = func(*args)
+            except xlwings.XlwingsError as exc:
+                xs.check_text(name, str(exc))
+                assert xs.is_error(str(exc)), str(exc)
+            else:
+                xs.check_result(name, out)
