@@ -152,7 +152,7 @@ def write_gpu_sheet(wb: Workbook, gpus: Mapping[str, GpuSpec], prices: Sequence[
         add_rule(ws, f"{letter}{FIRST_ROW}:{letter}{last}",
                  Rule("decimal", f"Example price in {unit}. Type your own price or quote.",
                       f"Enter a price in {unit} (0 or more).", 0, 1e7), head)
-    widths = {"A": 16, "B": 24, "C": 10}
+    widths = {"A": 16, "B": 30, "C": 10}
     for j in range(4, len(heads) + 1):
         widths[get_column_letter(j)] = 12
     for j, (fld, _) in enumerate(GPU_TAIL):

@@ -79,7 +79,9 @@ class Rule:
 def add_rule(ws: Worksheet, coord: str, rule: Rule, title: str) -> DataValidation:
     """Attach ``rule`` to the cell ``coord``."""
     if rule.kind == "list":
-        dv = DataValidation(type="list", formula1=rule.source, allow_blank=False)
+        # OOXML stores validation formulas without the leading '=' (as Excel writes them).
+        dv = DataValidation(type="list", formula1=(rule.source or "").lstrip("="),
+                            allow_blank=False)
     else:
         op = "between" if rule.high is not None else "greaterThanOrEqual"
         dv = DataValidation(type=rule.kind, operator=op, formula1=str(rule.low),
