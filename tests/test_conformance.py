@@ -315,6 +315,12 @@ VBA_RESERVED = {w.lower() for w in """
 """.split()}
 
 
+# Names the classic VBA wrapper itself uses (xlwings udfs.generate_vba_wrapper): an argument
+# of that name would shadow them inside the wrapper.
+VBA_WRAPPER_NAMES = {"array", "err", "xlpy", "application", "thisworkbook", "activeworkbook",
+                     "range", "failed", "argsarray", "k"}
+
+
 def test_names_unique_upper_case_and_valid_everywhere():
     assert len(FUNCTIONS) == len({n.upper() for n in FUNCTIONS})
     for name in FUNCTIONS:
@@ -346,6 +352,8 @@ def test_signature_rules(name):
     for p in params:
         assert re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", p.name), p.name
         assert p.name.lower() not in VBA_RESERVED, f"{name}({p.name}): a VBA keyword"
+        assert p.name.lower() not in VBA_WRAPPER_NAMES, f"{name}({p.name}) shadows a name " \
+            "the generated VBA wrapper uses"
         assert p.name.lower() != name.lower()
         assert not keyword.iskeyword(p.name)
         assert p.name != "caller", "xlwings reserves 'caller' for the calling range"
