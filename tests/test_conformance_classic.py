@@ -80,7 +80,11 @@ SCRIPT = textwrap.dedent("""
 
     modules = sys.argv[1]
     classic.import_udfs(modules, Workbook())
-    print(json.dumps({"vba": imported, "options": options}))
+    import importlib
+    first = importlib.import_module(modules.split(";")[0])
+    arg_options = {name: [a["options"] for a in getattr(first, name).__xlfunc__["args"]]
+                   for name in dir(first) if hasattr(getattr(first, name), "__xlfunc__")}
+    print(json.dumps({"vba": imported, "options": options, "arg_options": arg_options}))
 """)
 
 
@@ -146,3 +150,10 @@ def test_function_wizard_gets_summary_category_and_argument_descriptions(importe
         assert opts["Description"] == summary and len(summary) <= 255
         expected = [a.doc for a in spec.args] or None
         assert opts["ArgumentDescriptions"] == expected, name
+
+
+def test_every_argument_is_read_as_a_2d_range_with_error_cells_as_text(imported):
+    """ndim=2: a cell or a range arrives as a 2-D list; err_to_str: an error cell arrives as
+    its text (#N/A ...) instead of as an empty cell."""
+    for name, options in imported["arg_options"].items():
+        assert options == [{"ndim": 2, "err_to_str": True}] * len(REGISTRY[name].__udf__.params)
