@@ -181,6 +181,18 @@ def poisoned_catalog(monkeypatch):
     for c in caches:
         c.cache_clear()
     monkeypatch.setattr(catalog, "_load", load)
+    try:  # the workbooks' default inputs carry source text too
+        import dataclasses
+
+        from templates import defaults as tdefaults
+    except ImportError:
+        pass
+    else:
+        real = tdefaults.defaults()
+        poisoned = {k: dataclasses.replace(
+            d, source=f'=HYPERLINK("http://evil.example/source","{d.source}")')
+            for k, d in real.items()}
+        monkeypatch.setattr(tdefaults, "defaults", lambda: poisoned)
     yield
     monkeypatch.undo()
     for c in caches:
