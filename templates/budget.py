@@ -300,8 +300,8 @@ def _results_sheet(wb: Workbook) -> Form:
              "k·P·T / (days · 86400 · TFLOPS · 1E12 · MFU), rounded up = GPU_COUNT_TIME.",
              key=True)
     f.result("DeadlineMet", "Deadline met?",
-             "=IF(TrainingDays<=DeadlineDays,\"Yes\",\"No: \"&TEXT(TrainingDays-DeadlineDays,"
-             "\"#,##0.0\")&\" days late\")", "", "text", "Training time vs Inputs: DeadlineDays.")
+             "=IF(TrainingDays<=DeadlineDays,\"Yes\",\"No: \"&FIXED(TrainingDays-DeadlineDays,1)"
+             "&\" days late\")", "", "text", "Training time vs Inputs: DeadlineDays.")
 
     f.section("Memory")
     f.result("StateBytesPerParam", "Training state per parameter",
@@ -318,8 +318,8 @@ def _results_sheet(wb: Workbook) -> Form:
              "GPUs", "count", "Total training memory / GPU memory, rounded up = GPU_COUNT_MEM.",
              key=True)
     f.result("MemoryOK", "Enough GPU memory?",
-             "=IF(NumGPUs>=GPUsForMemory,\"Yes\",\"No: at least \"&TEXT(GPUsForMemory,"
-             "\"#,##0\")&\" GPUs needed\")", "", "text",
+             "=IF(NumGPUs>=GPUsForMemory,\"Yes\",\"No: at least \"&FIXED(GPUsForMemory,0)"
+             "&\" GPUs needed\")", "", "text",
              "Assumes the state is sharded over all GPUs (ZeRO-3 / FSDP).")
 
     f.section("Cloud cost")
@@ -360,9 +360,9 @@ def _results_sheet(wb: Workbook) -> Form:
     f.section("Checks")
     checks = [
         "=IF(NumGPUs<GPUsForMemory,\"Too few GPUs to hold the training state: at least \"&"
-        "TEXT(GPUsForMemory,\"#,##0\")&\" needed.\",\"\")",
-        "=IF(TrainingDays>DeadlineDays,\"Training takes \"&TEXT(TrainingDays,\"#,##0.0\")&"
-        "\" days, longer than the \"&TEXT(DeadlineDays,\"#,##0.0\")&\"-day deadline.\",\"\")",
+        "FIXED(GPUsForMemory,0)&\" needed.\",\"\")",
+        "=IF(TrainingDays>DeadlineDays,\"Training takes \"&FIXED(TrainingDays,1)&"
+        "\" days, longer than the \"&FIXED(DeadlineDays,1)&\"-day deadline.\",\"\")",
         "=IF(PricePerGPUHour<=0,\"No cloud price for this GPU: type your price per GPU-hour on "
         "Inputs.\",\"\")",
         "=IF(UnitPricePerGPU<=0,\"No purchase price for this GPU: type your quote on Inputs.\","
@@ -546,8 +546,8 @@ def _charts_sheet(wb: Workbook) -> dict[str, str]:
     header_row(ws, mtop, mheads)
     ws.row_dimensions[mtop].height = 30
     for i, (label, count) in enumerate(
-            (("=\"At memory minimum (\"&TEXT(GPUsForMemory,\"#,##0\")&\" GPUs)\"", "GPUsForMemory"),
-             ("=\"As planned (\"&TEXT(NumGPUs,\"#,##0\")&\" GPUs)\"", "NumGPUs"))):
+            (("=\"At memory minimum (\"&FIXED(GPUsForMemory,0)&\" GPUs)\"", "GPUsForMemory"),
+             ("=\"As planned (\"&FIXED(NumGPUs,0)&\" GPUs)\"", "NumGPUs"))):
         r = mtop + 1 + i
         ws[f"A{r}"] = label
         style(ws[f"A{r}"], "calc")

@@ -210,8 +210,8 @@ def _requirement_sheet(wb: Workbook) -> Form:
     f.result("Links", "Links (cables)", "=NICs+IF(SpineSwitches=0,0,LeafSwitches*SwitchPorts/2)",
              "links", "count", "NIC-to-leaf plus leaf-to-spine links.")
     f.result("FabricOK", "Fits a two-tier fabric?",
-             "=IF(NICs<=SwitchPorts^2/2,\"Yes\",\"No: more than \"&TEXT(SwitchPorts^2/2,"
-             "\"#,##0\")&\" endpoints need a three-tier fabric\")", "", "text",
+             "=IF(NICs<=SwitchPorts^2/2,\"Yes\",\"No: more than \"&FIXED(SwitchPorts^2/2,0)"
+             "&\" endpoints need a three-tier fabric\")", "", "text",
              "A two-tier fat tree of k-port switches connects at most k²/2 endpoints.")
     f.result("NetworkCapexUSD", "Network cost",
              "=(LeafSwitches+SpineSwitches)*SwitchPriceUSD+NICs*NICPriceUSD+Links*LinkPriceUSD",

@@ -52,7 +52,10 @@ BUDGET_SCENARIOS = {
                       "ElectricityUSDPerKWh": 0.12, "AmortisationYears": 4,
                       "BytesWeights": 2, "BytesGradients": 2, "BytesOptimizer": 12,
                       "ActivationFactor": 1.5, "FlopsPerParamToken": 7},
-    # DeepSeek-V3 (MoE, 671B) on H200 by deadline; typed price, a TPU-less power override.
+    # Too few, too small GPUs: fails the memory check, misses the deadline by years and runs
+    # past the 36-month schedule (thousands separators in the messages).
+    "budget_too_few": {"Model": "llama-3.1-405b", "GPU": "rtx-4090", "GPUCount": 64},
+    # DeepSeek-V3 (MoE, 671B) on H200 by deadline; typed price and power.
     "budget_deepseek": {"Model": "deepseek-v3", "GPU": "h200-sxm", "PlanBy": "Deadline",
                         "DeadlineDays": 90, "MFU": 0.3, "PricePerGPUHour": 2.0,
                         "GPUPowerW": 750, "GPUsPerServer": 4},
