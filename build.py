@@ -50,11 +50,16 @@ def write_workbooks(out: Path) -> list[Path]:
     """
     from templates import build_budget_planner, build_procurement_planner
     from templates.output import save_workbook
+    from templates.buy_vs_rent import buy_vs_rent_sheet
+    from templates.inference_sheet import inference_sheet
     from templates.parallel_plan import parallel_plan_sheet
+    from templates.program_sheet import program_sheet
 
-    budget = build_budget_planner(extra_sheets=[parallel_plan_sheet])
+    budget = build_budget_planner(extra_sheets=[parallel_plan_sheet, inference_sheet,
+                                                program_sheet])
+    procurement = build_procurement_planner(extra_sheets=[buy_vs_rent_sheet])
     return [save_workbook(budget, out / "llm_budget_planner.xlsx"),
-            save_workbook(build_procurement_planner(), out / "llm_procurement_planner.xlsx")]
+            save_workbook(procurement, out / "llm_procurement_planner.xlsx")]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,138 @@
+"""The budget planner's "Program" sheet: pre-training + fine-tuning + evaluation + serving.
+
+Native formulas over the planner's names and the "Inference & fine-tuning" sheet's
+``ServeGPUs`` (when that sheet is present): GPU-hours and GPU-months per phase, the cloud
+bill (opex) against buying the cluster (capex, straight-line depreciation, energy), and
+low/base/high totals from an MFU range with a goodput factor (Llama 3: more than 90%
+effective training time, :mod:`formulas.goodput`).
+
+Use it as an ``extra_sheets`` builder after :func:`templates.inference_sheet.inference_sheet`::
+
+    wb = build_budget_planner(extra_sheets=[inference_sheet, program_sheet])
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from openpyxl.workbook import Workbook
+
+from formulas.assumptions import assumption
+
+from .sheets import Form, Rule, finish_sheet, put_text
+from .styles import style
+
+__all__ = ["program_sheet", "SHEET", "MFU_LOW", "MFU_HIGH"]
+
+SHEET = "Program"
+MFU_LOW, MFU_HIGH = 0.30, 0.55  #: the planner's "typical 0.30-0.55 on large clusters"
+
+
+def _pretrain_days(mfu: str) -> str:
+    """TRAIN_DAYS / goodput, as the budget planner's own training-time formula."""
+    return (f"FlopsPerParamToken*ActiveParams*Tokens/(NumGPUs*(PeakTFLOPS*1E12*{mfu}))/86400"
+            "/ProgGoodput")
+
+
+def program_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
+    """Add the "Program" sheet (a :data:`templates.budget.SheetBuilder`)."""
+    ws = wb.create_sheet(SHEET)
+    put_text(ws["A1"], "Program: pre-training, fine-tuning, evaluation and months of serving")
+    style(ws["A1"], "title")
+    put_text(ws["A2"], "One budget for the whole program. GPU-hours per phase, the cloud bill "
+             "(opex) against buying the cluster (capex written off straight-line over the "
+             "amortisation period of the Inputs sheet, plus energy), and low/base/high totals "
+             "for an MFU range. Goodput is the share of wall-clock time that trains.")
+    style(ws["A2"], "note")
+    ws.merge_cells("A2:E2")
+    ws.row_dimensions[2].height = 45
+    f = Form(wb, ws, row=4)
+    f.header()
+
+    f.section("Program inputs")
+    f.input("ProgGoodput", "Goodput (productive share of time)", assumption("goodput"),
+            "fraction", "pct", Rule("decimal", "Share of wall-clock time that trains, e.g. 0.9.",
+                                    "Enter a fraction between 0.01 and 1.", 0.01, 1),
+            "Llama 3 (arXiv 2407.21783 §3.3.4): more than 90% effective training time with 466 "
+            "interruptions in 54 days on 16K GPUs; GOODPUT(N) scales it to a cluster size.")
+    f.input("ProgMFULow", "MFU, pessimistic", MFU_LOW, "fraction", "pct",
+            Rule("decimal", "Low MFU for the high-cost case, e.g. 0.30.", "Enter a fraction "
+                 "between 0.01 and 1.", 0.01, 1), "Low end of the 0.30-0.55 typical range "
+                 "(Inputs > MFU); the base case uses the MFU input.")
+    f.input("ProgMFUHigh", "MFU, optimistic", MFU_HIGH, "fraction", "pct",
+            Rule("decimal", "High MFU for the low-cost case, e.g. 0.55.", "Enter a fraction "
+                 "between 0.01 and 1.", 0.01, 1), "High end of the typical range.")
+    f.input("ProgFineTuneTokens", "Fine-tuning tokens", 1e9, "raw count", "count_b",
+            Rule("decimal", "Tokens processed by fine-tuning (all epochs), e.g. 1E9.",
+                 "Enter a raw count between 0 and 1E16.", 0, 1e16),
+            "Example, type yours. Costed as full fine-tuning: 6 FLOPs per active parameter per "
+            "token at the MFU input (LoRA skips the weight gradients and costs less).")
+    f.input("ProgEvalGPUHours", "Evaluation GPU-hours", None, "GPU-hours", "hours",
+            Rule("decimal", "GPU-hours of evaluation runs, e.g. 5000.", "Enter GPU-hours "
+                 "between 0 and 1E12.", 0, 1e12),
+            "Example rule (an assumption, type yours): 1% of the pre-training GPU-hours.",
+            default_formula="=0.01*GPUHours")
+    f.input("ProgServingMonths", "Months of serving", 12, "months", "decimal",
+            Rule("decimal", "Months the model is served after training, e.g. 12.",
+                 "Enter months between 0 and 600.", 0, 600), "Example, type yours.")
+    serve = "ServeGPUs" in wb.defined_names
+    f.input("ProgServingGPUs", "GPUs serving", None if serve else 8, "GPUs", "count",
+            Rule("whole", "GPUs running the model in production, e.g. 8.", "Enter a whole "
+                 "number between 0 and 10,000,000.", 0, 10000000),
+            "From the Inference & fine-tuning sheet (GPUs to serve the request rate)."
+            if serve else "Example, type yours.",
+            default_formula="=ServeGPUs" if serve else None)
+
+    f.section("GPU-hours by phase")
+    f.result("ProgPretrainGPUHours", "Pre-training", "=GPUHours/ProgGoodput", "GPU-hours",
+             "hours", "Results > GPU-hours / goodput (the GPUs are paid while they recover).")
+    f.result("ProgFineTuneGPUHours", "Fine-tuning", "=6*ActiveParams*ProgFineTuneTokens/"
+             "(PeakTFLOPS*1E12*MFU)/3600/ProgGoodput", "GPU-hours", "hours",
+             "6 x active parameters x tokens / achieved FLOP/s / goodput.")
+    f.result("ProgEvalGPUHoursUsed", "Evaluation", "=ProgEvalGPUHours", "GPU-hours", "hours", "")
+    f.result("ProgServingGPUHours", "Serving", "=ProgServingGPUs*730*ProgServingMonths",
+             "GPU-hours", "hours", "GPUs x 730 hours per month x months.")
+    f.result("ProgTotalGPUHours", "Whole program", "=ProgPretrainGPUHours+ProgFineTuneGPUHours+"
+             "ProgEvalGPUHoursUsed+ProgServingGPUHours", "GPU-hours", "hours", "", key=True)
+    f.result("ProgGPUMonths", "Whole program in GPU-months", "=ProgTotalGPUHours/730",
+             "GPU-months", "decimal", "730 hours per GPU-month.")
+    f.result("ProgMonths", "Program length", "=(ProgPretrainGPUHours+ProgFineTuneGPUHours+"
+             "ProgEvalGPUHoursUsed)/(NumGPUs*730)+ProgServingMonths", "months", "decimal",
+             "Training phases on the training cluster, then the serving months.")
+
+    f.section("Opex (rent) against capex (buy)")
+    f.result("ProgCloudUSD", "Cloud bill (opex)", "=ProgTotalGPUHours*PricePerGPUHour", "$",
+             "usd", "All GPU-hours at the cloud price of the Inputs sheet.", key=True)
+    f.result("ProgClusterGPUs", "GPUs to buy", "=MAX(NumGPUs,ProgServingGPUs)", "GPUs", "count",
+             "One cluster for training, then serving.")
+    f.result("ProgCapexUSD", "Purchase (capex)", "=ProgClusterGPUs*UnitPricePerGPU+ROUNDUP("
+             "ProgClusterGPUs/GPUsPerServer,0)*ServerCostUSD", "$", "usd",
+             "GPUs and servers at the Inputs sheet's example prices.")
+    f.result("ProgDepreciationPerMonth", "Straight-line depreciation per month",
+             "=ProgCapexUSD/(AmortisationYears*12)", "$ per month", "usd",
+             "Capex / (amortisation years x 12).")
+    f.result("ProgDepreciationUSD", "Depreciation charged to the program",
+             "=ProgDepreciationPerMonth*MIN(ProgMonths,AmortisationYears*12)", "$", "usd",
+             "Per month x program months (at most the whole capex).")
+    f.result("ProgEnergyUSD", "Energy of the program", "=ProgTotalGPUHours*(GPUPowerW+"
+             "ServerPowerW/GPUsPerServer)/1000*PUE*ElectricityUSDPerKWh", "$", "usd",
+             "GPU-hours x (GPU + its share of server power) x PUE x electricity price.")
+    f.result("ProgOwnUSD", "Owning, charged to the program", "=ProgDepreciationUSD+ProgEnergyUSD",
+             "$", "usd", "Depreciation + energy; staff, space and financing excluded.", key=True)
+    f.result("ProgCheaper", "Cheaper for this program", "=IF(ProgCloudUSD<=ProgOwnUSD,"
+             "\"Rent (opex)\",\"Buy (capex)\")", "", "text", "")
+
+    f.section("Low / base / high (MFU range, goodput)")
+    for case, mfu, label in (("Low", "ProgMFUHigh", "optimistic MFU"),
+                             ("Base", "MFU", "MFU input"),
+                             ("High", "ProgMFULow", "pessimistic MFU")):
+        f.result(f"ProgDays{case}", f"Pre-training days, {case.lower()} ({label})",
+                 "=" + _pretrain_days(mfu), "days", "days",
+                 "TRAIN_DAYS at this MFU / goodput (TRAIN_DAYS_RANGE).")
+    for case in ("Low", "Base", "High"):
+        f.result(f"ProgTotal{case}USD", f"Program cloud total, {case.lower()}",
+                 f"=(ProgDays{case}*24*NumGPUs+ProgFineTuneGPUHours+ProgEvalGPUHoursUsed+"
+                 "ProgServingGPUHours)*PricePerGPUHour", "$", "usd",
+                 "Pre-training at this case + the other phases, at the cloud price.",
+                 key=case == "Base")
+    finish_sheet(ws, {"A": 44, "B": 18, "C": 16, "D": 18, "E": 80}, freeze="A5")

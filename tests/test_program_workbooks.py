@@ -1,0 +1,235 @@
+"""The "Inference & fine-tuning" and "Program" sheets of the budget planner and the "Buy vs
+rent" sheet of the procurement planner: recalculated by LibreOffice (one run for every
+scenario) and compared with the core, cell by cell, to 1e-9 relative."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from openpyxl import load_workbook
+
+import formulas as core
+from templates import build_budget_planner, build_procurement_planner
+from templates.buy_vs_rent import MONTHS, buy_vs_rent_sheet
+from templates.buy_vs_rent import SHEET as BVR_SHEET
+from templates.inference_sheet import SHEET as INF_SHEET
+from templates.inference_sheet import inference_sheet
+from templates.output import save_workbook
+from templates.program_sheet import SHEET as PROG_SHEET
+from templates.program_sheet import program_sheet
+from tests import libreoffice as lo
+from tests.test_workbooks import ERRORS, read_named, set_input
+
+BUILT = dt.date(2026, 11, 23)
+RTOL = 1e-9
+
+BUDGET = {
+    "default": {},
+    # Seed 000's case: Llama-2-7B on an RTX 4090, a typed smaller batch (latency cap).
+    "rtx4090": {"Model": "llama-2-7b", "GPU": "rtx-4090", "PricePerGPUHour": 0.60,
+                "ServeBatch": 8, "ServeRequestsPerS": 3, "FTRank": 64, "FTSeq": 512},
+    # MLA KV cache, fp8 weights on H200, tensor parallel typed, lower efficiency.
+    "deepseek": {"Model": "deepseek-v3", "GPU": "h200-sxm", "ServeBytesPerParam": 1,
+                 "ServeTP": 8, "ServeEfficiency": 0.6, "ServePromptTokens": 2000,
+                 "ServeOutputTokens": 300, "ProgGoodput": 0.85, "ProgServingMonths": 24,
+                 "ProgMFULow": 0.2, "ProgMFUHigh": 0.5},
+    # LLaMA-65B-sized custom model: QLoRA's headline setting on the fine-tuning rows.
+    "qlora65b": {"Model": "custom", "CustomLayers": 80, "CustomHidden": 8192,
+                 "Params": 65.2e9, "FTRank": 64, "FTAdaptedPerLayer": 9.53125, "FTSeq": 2048},
+}
+PROCUREMENT = {
+    "default": {},
+    "rtx4090": {"GPU": "rtx-4090", "Model": "llama-2-7b", "BVRUnitPriceUSD": 1599,
+                "BVRRentUSDPerHour": 0.60, "BVRUtilisation": 0.7, "BVRYears": 3},
+    "never": {"BVRRentUSDPerHour": 0.05},
+}
+
+
+def _budget(overrides):
+    wb = build_budget_planner(built=BUILT, extra_sheets=[inference_sheet, program_sheet])
+    for name, value in overrides.items():
+        set_input(wb, name, value)
+    return wb
+
+
+def _procurement(overrides):
+    wb = build_procurement_planner(built=BUILT, extra_sheets=[buy_vs_rent_sheet])
+    for name, value in overrides.items():
+        set_input(wb, name, value)
+    return wb
+
+
+@pytest.fixture(scope="module")
+def recalculated(lo_profile, tmp_path_factory):
+    src = tmp_path_factory.mktemp("i5_src")
+    built, paths = {}, []
+    for kind, cases, make in (("budget", BUDGET, _budget), ("procurement", PROCUREMENT,
+                                                              _procurement)):
+        for key, overrides in cases.items():
+            wb = make(overrides)
+            path = src / f"{kind}_{key}.xlsx"
+            save_workbook(wb, path)
+            built[(kind, key)] = wb
+            paths.append(path)
+    outs = lo.recalc(paths, tmp_path_factory.mktemp("i5_out"), lo_profile)
+    return {k: (built[k], load_workbook(o, data_only=True)) for k, o in zip(built, outs)}
+
+
+def _reader(recalculated, kind, key):
+    src, out = recalculated[(kind, key)]
+    return lambda name: read_named(src, out, name)
+
+
+def close(got, want):
+    assert isinstance(got, (int, float)), got
+    assert got == pytest.approx(want, rel=RTOL, abs=1e-9)
+
+
+@pytest.mark.parametrize("key", list(BUDGET))
+def test_inference_sheet_matches_the_core(recalculated, key):
+    v = _reader(recalculated, "budget", key)
+    P, gpu, model = v("Params"), v("GPU"), v("Model")
+    b, tp, eff, util = v("ServeBytesPerParam"), v("ServeTP"), v("ServeEfficiency"), v("ServeMemUtil")
+    prompt, out_t, rps = v("ServePromptTokens"), v("ServeOutputTokens"), v("ServeRequestsPerS")
+    kv = v("ServeKVBytesPerToken")
+    if model == "custom":  # multi-head attention: 2 L h bytes
+        close(kv, 2 * v("CustomLayers") * v("CustomHidden") * 2)
+    else:
+        close(kv, core.kv_bytes_per_token(model, v("ServeKVBytesPerValue")))
+    spec = core.gpu(gpu)
+    close(v("ServeMemBWGBps"), spec.mem_bw_gbps)
+    if "ServeTP" not in BUDGET[key]:  # default rule: weights use at most half the memory
+        assert tp >= 1 and P * b <= tp * spec.memory_gb * 1e9 * util / 2 * (1 + 1e-12)
+        assert tp == 1 or P * b > tp / 2 * spec.memory_gb * 1e9 * util / 2
+    cap = core.serve_max_batch(P, b, gpu, prompt, out_t, kv, tp, util)
+    close(v("ServeMaxBatch"), cap)
+    batch = v("ServeBatch")
+    close(batch, BUDGET[key].get("ServeBatch", cap))
+    tps = core.serve_tokens_per_s(P, b, gpu, batch, prompt, out_t, tp, kv, eff, util)
+    close(v("ServeTokensPerS"), tps)
+    capped = None if batch == cap else batch
+    close(v("ServeGPUs"), core.serve_gpus(P, b, gpu, rps, prompt, out_t, capped, tp, kv, eff, util))
+    close(v("ServePrefillSeconds"), core.prefill_seconds(P, prompt, batch, spec.tflops_bf16, tp, eff))
+    price = v("PricePerGPUHour")
+    close(v("ServeCostPerMTokens"), core.cost_per_m_tokens(tps, price, tp))
+    close(v("ServeMonthlyCostUSD"), v("ServeGPUs") * 730 * price)
+    assert v("ServeFitCheck") == "OK"
+    # Fine-tuning rows: FINETUNE_MEM_GB for the three methods.
+    args = (v("FTRank"), v("FTLayers"), v("FTHidden"), v("FTAdaptedPerLayer"), v("FTSeq"),
+            v("FTBatch"))
+    for name, method in (("FTMemFullGB", "full"), ("FTMemLoRAGB", "lora"),
+                         ("FTMemQLoRAGB", "qlora")):
+        close(v(name), core.finetune_mem_gb(P, method, *args))
+    close(v("FTAdapterParams"), core.finetune_params(P, "lora", *args[:4]))
+    close(v("FTCheckpointGB"), core.finetune_checkpoint_gb(P, "lora", *args[:4]))
+    assert v("FTMemQLoRAGB") < v("FTMemLoRAGB") < v("FTMemFullGB")
+
+
+def test_qlora_headline_in_the_workbook(recalculated):
+    v = _reader(recalculated, "budget", "qlora65b")
+    assert v("FTMemQLoRAGB") < 48 < 780 < v("FTMemFullGB")
+    assert v("FTQLoRAGPUs") == 1
+
+
+@pytest.mark.parametrize("key", list(BUDGET))
+def test_program_sheet_matches_the_core(recalculated, key):
+    v = _reader(recalculated, "budget", key)
+    A, T, N, tf, k = (v("ActiveParams"), v("Tokens"), v("NumGPUs"), v("PeakTFLOPS"),
+                      v("FlopsPerParamToken"))
+    mfu, lo_, hi, g = v("MFU"), v("ProgMFULow"), v("ProgMFUHigh"), v("ProgGoodput")
+    price = v("PricePerGPUHour")
+    low, mid, high = core.train_days_range(A, T, N, tf, lo_, hi, g, k)
+    close(v("ProgDaysLow"), low)
+    close(v("ProgDaysHigh"), high)
+    close(v("ProgDaysBase"), core.train_days(A, T, N, tf, mfu, k) / g)
+    close(v("ProgPretrainGPUHours") * price, core.train_cost_usd(A, T, tf, N, mfu, price, k, g))
+    ft = core.gpu_hours(A, max(v("ProgFineTuneTokens"), 1e6), tf, mfu, 6) / g
+    close(v("ProgFineTuneGPUHours"), ft)
+    serving = v("ProgServingGPUs") * 730 * v("ProgServingMonths")
+    close(v("ProgServingGPUHours"), serving)
+    if key != "deepseek":
+        close(v("ProgServingGPUs"), v("ServeGPUs"))
+    others = ft + v("ProgEvalGPUHoursUsed") + serving
+    close(v("ProgEvalGPUHoursUsed"), 0.01 * v("GPUHours"))
+    total = v("ProgPretrainGPUHours") + others
+    close(v("ProgTotalGPUHours"), total)
+    close(v("ProgGPUMonths"), total / 730)
+    close(v("ProgCloudUSD"), core.cloud_cost_usd(total, price))
+    for case, days in (("Low", low), ("High", high)):
+        close(v(f"ProgTotal{case}USD"), core.cloud_cost_usd(days * 24 * N + others, price))
+    close(v("ProgTotalBaseUSD"), v("ProgCloudUSD"))
+    assert v("ProgTotalLowUSD") <= v("ProgTotalBaseUSD") <= v("ProgTotalHighUSD")
+    # Capex: straight-line depreciation over the amortisation period.
+    gpus = max(N, v("ProgServingGPUs"))
+    close(v("ProgClusterGPUs"), gpus)
+    capex = gpus * v("UnitPricePerGPU") + -(-gpus // v("GPUsPerServer")) * v("ServerCostUSD")
+    close(v("ProgCapexUSD"), capex)
+    months = (v("ProgPretrainGPUHours") + ft + v("ProgEvalGPUHoursUsed")) / (N * 730) \
+        + v("ProgServingMonths")
+    close(v("ProgMonths"), months)
+    per_month = capex / (v("AmortisationYears") * 12)
+    close(v("ProgDepreciationUSD"), per_month * min(months, v("AmortisationYears") * 12))
+    watts = v("GPUPowerW") + v("ServerPowerW") / v("GPUsPerServer")
+    close(v("ProgEnergyUSD"), total * watts / 1000 * v("PUE") * v("ElectricityUSDPerKWh"))
+    assert v("ProgCheaper") == ("Rent (opex)" if v("ProgCloudUSD") <= v("ProgOwnUSD")
+                                else "Buy (capex)")
+
+
+@pytest.mark.parametrize("key", list(PROCUREMENT))
+def test_buy_vs_rent_sheet_matches_the_core(recalculated, key):
+    v = _reader(recalculated, "procurement", key)
+    price, rent, years = v("BVRUnitPriceUSD"), v("BVRRentUSDPerHour"), v("BVRYears")
+    util, oh = v("BVRUtilisation"), v("BVRServerOverhead")
+    tdp, pue, kwh = v("GPUPowerW"), v("PUE"), v("ElectricityUSDPerKWh")
+    close(v("BVRTCOPerGPUHour"), core.tco_per_gpu_hour(price, years, tdp, pue, kwh, util, oh))
+    breakeven = v("BVRBreakevenMonths")
+    if key == "never":
+        with pytest.raises(core.InfeasibleError):
+            core.buy_vs_rent_breakeven_months(price, rent, tdp, pue, kwh, util, oh)
+        assert breakeven.startswith("never") and v("BVRVerdict") == "Renting is cheaper"
+    else:
+        want = core.buy_vs_rent_breakeven_months(price, rent, tdp, pue, kwh, util, oh)
+        close(breakeven, want)
+        assert v("BVRVerdict") == ("Buying is cheaper" if want <= years * 12
+                                   else "Renting is cheaper")
+    n = v("GPUsRequired")
+    close(v("BVRFleetCapexUSD"), n * price * (1 + oh))
+    close(v("BVRFleetRentPerMonth"), n * rent * 730 * util)
+    table = v("BVRTable")
+    assert [row[0] for row in table] == list(MONTHS)
+    energy = tdp / 1000 * pue * kwh
+    for m, rent_cum, own_cum in table:
+        close(rent_cum, rent * 730 * util * m)
+        close(own_cum, price * (1 + oh) + energy * 730 * util * m)
+    if key != "never":  # the lines cross at the breakeven month
+        before = [r for r in table if r[0] < breakeven]
+        after = [r for r in table if r[0] > breakeven]
+        assert all(r[1] < r[2] for r in before) and all(r[1] > r[2] for r in after)
+
+
+@pytest.mark.parametrize("kind,key", [("budget", k) for k in BUDGET]
+                         + [("procurement", k) for k in PROCUREMENT])
+def test_no_formula_of_the_new_sheets_computes_to_an_error(recalculated, kind, key):
+    src, out = recalculated[(kind, key)]
+    sheets = (INF_SHEET, PROG_SHEET) if kind == "budget" else (BVR_SHEET,)
+    bad, n = [], 0
+    for title in sheets:
+        for row in src[title].iter_rows():
+            for c in row:
+                if c.data_type == "f":
+                    n += 1
+                    got = out[title][c.coordinate]
+                    if got.data_type == "e" or (isinstance(got.value, str)
+                                                and got.value.startswith(ERRORS)):
+                        bad.append((title, c.coordinate, c.value, got.value))
+    assert n >= 40 and not bad, bad
+
+
+def test_sheets_sit_before_the_catalogs_and_have_a_chart():
+    wb = _budget({})
+    names = wb.sheetnames
+    assert names.index(INF_SHEET) < names.index(PROG_SHEET) < names.index("GPUs")
+    p = _procurement({})
+    assert p.sheetnames.index(BVR_SHEET) < p.sheetnames.index("GPUs")
+    assert len(p[BVR_SHEET]._charts) == 1
