@@ -195,11 +195,16 @@ class _Spec:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
+_LONG_QUOTE = re.compile(r"'([^']{41,})'")
+_MAX_ERROR_CHARS = 500
 
 
 def _error_text(exc: FormulasError) -> str:
-    """The cell text of an error, always one line (a user's text may carry line breaks)."""
-    return _CONTROL.sub(" ", exc.excel_text())
+    """The cell text of an error: one line (a user's text may carry line breaks), and short
+    (a quoted user text is cut to 40 characters; Excel cells hold at most 32,767)."""
+    text = _CONTROL.sub(" ", exc.excel_text())
+    text = _LONG_QUOTE.sub(lambda m: f"'{m.group(1)[:37]}...'", text)
+    return text if len(text) <= _MAX_ERROR_CHARS else text[:_MAX_ERROR_CHARS - 3] + "..."
 
 
 def _deliver(text: str):

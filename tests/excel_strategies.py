@@ -194,7 +194,7 @@ def check_text(name: str, text: str) -> None:
     if text.startswith("#"):
         assert text.startswith(ERROR_CODES), f"{name}: unknown error code in {text!r}"
         assert "\n" not in text and "\r" not in text, f"{name}: multi-line error {text!r}"
-        assert len(text) <= 1000, f"{name}: error text of {len(text)} characters"
+        assert len(text) <= 500, f"{name}: error text of {len(text)} characters"
         assert "failed unexpectedly" not in text, f"{name}: internal error: {text}"
         code = text.split(" ", 1)[0]
         assert code in ERROR_CODES, f"{name}: error code {code!r} not followed by a space"

@@ -119,7 +119,8 @@ def test_every_cell_kind_in_every_position(name):
         None if d is inspect.Parameter.empty else d for d in spec.defaults)
     base = list(base) + [None] * (len(spec.params) - len(base))
     hostile = [None, "", " ", True, False, math.nan, math.inf, -math.inf, 0, -0.0, -1, 1e308,
-               -1e308, 5e-324, "abc", "#N/A", "#DIV/0!", "1e400", "nan", "45%", "=1+1"]
+               -1e308, 5e-324, "abc", "#N/A", "#DIV/0!", "1e400", "nan", "45%", "=1+1",
+               "q" * 40_000, "line\nbreak"]
     for i in range(len(spec.params)):
         for bad in hostile:
             for wrapped in (bad, [[bad]]):
