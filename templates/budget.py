@@ -394,7 +394,8 @@ def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
              "spend")
     style(ws["A1"], "title")
     put_text(ws["A2"], "Formulas, not pasted numbers. The axis cells (blue) are inputs: the MFU "
-             "values and the GPU counts (by default 1/4x to 4x the planned GPUs) can be typed over.")
+             "values and the GPU counts (by default 1/4x to 4x the planned GPUs) can be typed "
+             "over.")
     style(ws["A2"], "note")
     ws.merge_cells("A2:H2")
     n_cols = len(SENSITIVITY_GPU_FACTORS)

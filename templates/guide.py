@@ -23,8 +23,8 @@ def project_version() -> str:
         return metadata.version("llm-budget-planner")
     except metadata.PackageNotFoundError:
         pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
-        found = re.search(r'^version\s*=\s*"([^"]+)"', pyproject.read_text(encoding="utf-8"), re.M) \
-            if pyproject.exists() else None
+        text = pyproject.read_text(encoding="utf-8") if pyproject.exists() else ""
+        found = re.search(r'^version\s*=\s*"([^"]+)"', text, re.M)
         return found.group(1) if found else "unknown"
 
 

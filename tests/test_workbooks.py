@@ -39,8 +39,8 @@ ERRORS = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "E
 BUDGET_SCENARIOS = {
     "budget_default": {},
     # GPT-3 on A100 as in the seed articles: 175B, 300B tokens, 1024 GPUs, 45% of 312.
-    "budget_gpt3": {"Model": "gpt-3-175b", "Params": 175e9, "Tokens": 300e9, "GPU": "a100-sxm-80gb", "MFU": 0.45,
-                    "GPUCount": 1024, "PricePerGPUHour": 1.5, "ServerCostUSD": 120000},
+    "budget_gpt3": {"Model": "gpt-3-175b", "Params": 175e9, "Tokens": 300e9,
+                    "GPU": "a100-sxm-80gb", "MFU": 0.45, "GPUCount": 1024, "PricePerGPUHour": 1.5, "ServerCostUSD": 120000},
     # Mixture of experts, plan by deadline, no recomputation, B200.
     "budget_moe_deadline": {"Model": "mixtral-8x7b", "GPU": "b200", "PlanBy": "Deadline",
                             "DeadlineDays": 12, "Recompute": "Off", "MFU": 0.35,
