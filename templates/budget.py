@@ -29,7 +29,8 @@ from .catalog_sheets import (CUSTOM_MODEL, write_gpu_sheet, write_lists_sheet, w
                              write_price_sheet)
 from .defaults import default
 from .guide import write_guide
-from .sheets import Form, Rule, define_name, finish_sheet, header_row, name_ref, put_text
+from .sheets import (Form, Rule, add_rule, define_name, finish_sheet, header_row, name_ref,
+                     put_text)
 from .styles import register_styles, style
 
 __all__ = ["build_budget_planner", "SheetBuilder", "DEFAULT_MODEL", "DEFAULT_GPU",
@@ -75,7 +76,7 @@ def _days(n: str, mfu: str) -> str:
     return f"FlopsPerParamToken*ActiveParams*Tokens/({n}*(PeakTFLOPS*1E12*{mfu}))/86400"
 
 
-def _inputs_sheet(wb: Workbook, start: _dt.date, gpu_ids: Sequence[str]) -> Form:
+def _inputs_sheet(wb: Workbook, start: _dt.date) -> Form:
     ws = wb.create_sheet("Inputs")
     put_text(ws["A1"], "Inputs: the only cells you type into (blue on yellow)")
     style(ws["A1"], "title")
@@ -435,7 +436,6 @@ def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
         define_name(wb, name, ws, f"B{hdr + 1}:{last_col}{hdr + n_rows}")
         names[name] = f"{title} ({unit}) over MFU rows x GPU columns"
         if axis_inputs:
-            from .sheets import Rule, add_rule
             add_rule(ws, f"B{hdr}:{last_col}{hdr}",
                      Rule("whole", "A GPU count for this column, e.g. 512.",
                           "Enter a whole number of GPUs between 1 and 10,000,000.", 1, 10000000),
@@ -450,7 +450,6 @@ def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
     table(top1, "Training days", "days", "days",
           lambda col, r, ncell: _days(ncell, f"$A{r}"), "SensDays", True)
     top2 = top1 + n_rows + 3
-    days_first = top1 + 2
     table(top2, "Cloud cost", "$", "usd",
           lambda col, r, ncell: f"{col}{int(r) - (n_rows + 3)}*24*{ncell}*PricePerGPUHour",
           "SensCost", False)
@@ -502,7 +501,6 @@ def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
              "(no capex).")
     style(ws[f"A{tr + 1}"], "note")
     ws.merge_cells(f"A{tr + 1}:H{tr + 1}")
-    _ = days_first
     finish_sheet(ws, {"A": 16, "B": 14, "C": 14, "D": 14, "E": 14, "F": 16, "G": 18, "H": 18},
                  freeze="A4", landscape=False)
     return names
@@ -704,7 +702,7 @@ def build_budget_planner(*, gpus: Mapping[str, GpuSpec] | None = None,
     wb = Workbook()
     register_styles(wb)
     write_guide(wb, "LLM training budget planner", _guide_blocks(gpus, models), built)
-    inputs = _inputs_sheet(wb, first_of_next_month(built), list(gpus))
+    inputs = _inputs_sheet(wb, first_of_next_month(built))
     results = _results_sheet(wb)
     names: dict[str, str] = {**inputs.inputs, **results.results}
     names.update(_sensitivity_sheet(wb))

@@ -19,7 +19,6 @@ Run as a script to render the README pictures::
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
