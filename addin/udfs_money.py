@@ -1,7 +1,7 @@
 """Excel functions for money, energy and calendar effects.
 
 Thin wrappers over :mod:`formulas.money`, :mod:`formulas.energy` and
-:mod:`formulas.goodput`, plus look-ups in the example price table; re-exported by
+:mod:`formulas.downtime`, plus look-ups in the example price table; re-exported by
 :mod:`addin.udfs`.
 """
 

@@ -65,7 +65,7 @@ __all__ = [
 # Serving, fine-tuning, money, energy, goodput and decoding parameters.
 from .energy import train_co2_t, train_energy_mwh  # noqa: E402
 from .finetune import finetune_checkpoint_gb, finetune_mem_gb, finetune_params  # noqa: E402
-from .goodput import goodput, train_days_range  # noqa: E402
+from .downtime import goodput, train_days_range  # noqa: E402
 from .money import (  # noqa: E402
     buy_vs_rent_breakeven_months,
     cloud_cost_usd,

@@ -4,7 +4,7 @@ Native formulas over the planner's names and the "Inference & fine-tuning" sheet
 ``ServeGPUs`` (when that sheet is present): GPU-hours and GPU-months per phase, the cloud
 bill (opex) against buying the cluster (capex, straight-line depreciation, energy), and
 low/base/high totals from an MFU range with a goodput factor (Llama 3: more than 90%
-effective training time, :mod:`formulas.goodput`).
+effective training time, :mod:`formulas.downtime`).
 
 Use it as an ``extra_sheets`` builder after :func:`templates.inference_sheet.inference_sheet`::
 

@@ -1,4 +1,4 @@
-"""Calendar effects: goodput (productive share of wall-clock time) and a range of days.
+"""Downtime and uncertainty: goodput (productive share of wall-clock time), a range of days.
 
 No single MFU is right for a plan, and a real run loses time to failures and restarts.
 :func:`train_days_range` turns an MFU range into low/base/high days; :func:`goodput`
@@ -22,30 +22,30 @@ from .errors import InfeasibleError, InvalidInputError
 from .training import train_days
 
 __all__ = [
-    "interruptions_per_gpu_day",
-    "hours_lost_per_interruption",
+    "llama3_interruption_rate",
+    "llama3_hours_lost",
     "goodput",
     "train_days_range",
 ]
 
 
-def interruptions_per_gpu_day() -> float:
-    """Interruption rate per GPU per day implied by Llama 3 [L24]_: 466 / (54 x 16,384).
+def llama3_interruption_rate() -> float:
+    """Interruptions per GPU per day implied by Llama 3 [L24]_: 466 / (54 x 16,384).
 
-    >>> round(interruptions_per_gpu_day(), 7)
+    >>> round(llama3_interruption_rate(), 7)
     0.0005267
     """
     return (assumption("llama3_interruptions")
             / (assumption("llama3_snapshot_days") * assumption("llama3_gpus")))
 
 
-def hours_lost_per_interruption() -> float:
+def llama3_hours_lost() -> float:
     """Wall-clock hours lost per interruption implied by Llama 3 [L24]_.
 
     With goodput g over D days and n interruptions, each costs ``(1 - g) D 24 / n`` hours:
     (1 - 0.9) x 54 x 24 / 466 = 0.278 h (16.7 minutes).
 
-    >>> round(hours_lost_per_interruption() * 60, 1)
+    >>> round(llama3_hours_lost() * 60, 1)
     16.7
     """
     return ((1 - assumption("goodput")) * assumption("llama3_snapshot_days") * 24
@@ -90,14 +90,14 @@ def goodput(N, interruptions_per_gpu_day=None, hours_lost_per_interruption=None)
     """
     n = v.positive("N", N)
     rate = v.non_negative("interruptions_per_gpu_day",
-                          interruptions_per_gpu_day_default() if interruptions_per_gpu_day is None
+                          llama3_interruption_rate() if interruptions_per_gpu_day is None
                           else interruptions_per_gpu_day)
     if np.any(rate > 1):
         raise InvalidInputError("interruptions_per_gpu_day above 1 is implausible: Llama 3 "
                                 "saw 0.000527 per GPU per day", arg="interruptions_per_gpu_day",
                                 value=interruptions_per_gpu_day, code="#NUM!")
     lost = v.non_negative("hours_lost_per_interruption",
-                          hours_lost_default() if hours_lost_per_interruption is None
+                          llama3_hours_lost() if hours_lost_per_interruption is None
                           else hours_lost_per_interruption)
     g = 1 - rate * n * lost / 24
     if np.any(g <= 0):
@@ -105,10 +105,6 @@ def goodput(N, interruptions_per_gpu_day=None, hours_lost_per_interruption=None)
                               "would take all the time (goodput <= 0): use fewer GPUs, or "
                               "more frequent checkpoints", arg="N", value=N)
     return v.out(g)
-
-
-interruptions_per_gpu_day_default = interruptions_per_gpu_day
-hours_lost_default = hours_lost_per_interruption
 
 
 def train_days_range(P, T, N, TFLOPS, mfu_low, mfu_high, goodput=None, flops_per_param_token=8):
