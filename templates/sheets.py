@@ -76,6 +76,14 @@ class Rule:
     source: str | None = None
 
 
+def _bound(x) -> str:
+    """A validation bound as formula text: whole numbers without an exponent (1E15 ->
+    1000000000000000), other numbers as Python writes them, formulas unchanged."""
+    if isinstance(x, (int, float)) and float(x).is_integer():
+        return str(int(x))
+    return str(x).lstrip("=")
+
+
 def add_rule(ws: Worksheet, coord: str, rule: Rule, title: str) -> DataValidation:
     """Attach ``rule`` to the cell ``coord``."""
     if rule.kind == "list":
@@ -84,8 +92,8 @@ def add_rule(ws: Worksheet, coord: str, rule: Rule, title: str) -> DataValidatio
                             allow_blank=False)
     else:
         op = "between" if rule.high is not None else "greaterThanOrEqual"
-        dv = DataValidation(type=rule.kind, operator=op, formula1=str(rule.low),
-                            formula2=None if rule.high is None else str(rule.high),
+        dv = DataValidation(type=rule.kind, operator=op, formula1=_bound(rule.low),
+                            formula2=None if rule.high is None else _bound(rule.high),
                             allow_blank=False)
     dv.promptTitle = title[:32]
     dv.prompt = rule.prompt[:255]
