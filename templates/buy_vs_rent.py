@@ -98,6 +98,7 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     top = f.row
     header_row(ws, top, ("Months of use", "Rent, cumulative ($ per GPU)",
                          "Buy, cumulative ($ per GPU)"))
+    ws.row_dimensions[top].height = 32
     for i, m in enumerate(MONTHS):
         r = top + 1 + i
         put_text(ws[f"A{r}"], m)

@@ -128,7 +128,7 @@ def program_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
                              ("High", "ProgMFULow", "pessimistic MFU")):
         f.result(f"ProgDays{case}", f"Pre-training days, {case.lower()} ({label})",
                  "=" + _pretrain_days(mfu), "days", "days",
-                 "TRAIN_DAYS at this MFU / goodput (TRAIN_DAYS_RANGE).")
+                 "TRAIN_DAYS at this MFU / goodput (low and high as TRAIN_DAYS_RANGE).")
     for case in ("Low", "Base", "High"):
         f.result(f"ProgTotal{case}USD", f"Program cloud total, {case.lower()}",
                  f"=(ProgDays{case}*24*NumGPUs+ProgFineTuneGPUHours+ProgEvalGPUHoursUsed+"
