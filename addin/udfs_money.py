@@ -13,17 +13,13 @@ import formulas as core
 from formulas import catalog
 from formulas.errors import UnknownNameError
 
+from ._args import ARG_N, ARG_P, ARG_T, ARG_TFLOPS
 from ._excel import Arg, udf
 
 __all__ = ["CLOUD_COST_USD", "TCO_PER_GPU_HOUR", "BUY_VS_RENT_BREAKEVEN_MONTHS",
            "TRAIN_COST_USD", "GPU_PRICE", "GPU_PRICE_LIST", "TRAIN_ENERGY_MWH", "TRAIN_CO2_T",
            "GOODPUT", "TRAIN_DAYS_RANGE"]
 
-ARG_P = Arg("Parameters, raw count: 7E9 for a 7B model, 175E9 for GPT-3.")
-ARG_T = Arg("Training tokens, raw count: 300E9 for 300B tokens.")
-ARG_N = Arg("Number of GPUs, e.g. 1024.")
-ARG_TFLOPS = Arg("Peak dense TFLOPS per GPU (A100 BF16: 312, H100 SXM: 989.4), or a GPU id "
-                 "such as \"h100-sxm\".", "tflops")
 ARG_K = Arg("FLOPs per parameter per token: 8 (default, with recomputation, as TRAIN_DAYS), "
             "6 without.")
 ARG_GOODPUT = Arg("Share of wall-clock time that trains: 0.9 (default, Llama 3: >90% on 16K "

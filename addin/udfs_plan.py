@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from formulas import plan
 
+from ._args import ARG_H, ARG_L, ARG_P
 from ._excel import Arg, udf
 
 __all__ = ["PLAN_MEM_GB", "PLAN_MEM_BREAKDOWN", "PLAN_STEP_SECONDS", "PLAN_MFU",
@@ -15,9 +16,7 @@ __all__ = ["PLAN_MEM_GB", "PLAN_MEM_BREAKDOWN", "PLAN_STEP_SECONDS", "PLAN_MFU",
 
 GROUP = "Parallel plan"
 
-_P = Arg("Parameters, raw count: 175E9 for GPT-3.")
-_L = Arg("Transformer layers, e.g. 96 for GPT-3.")
-_H = Arg("Hidden size (model dimension), e.g. 12288 for GPT-3.")
+_P, _L, _H = ARG_P, ARG_L, ARG_H
 _A = Arg("Attention heads, e.g. 96 for GPT-3; tp must divide it.")
 _S = Arg("Sequence length in tokens, e.g. 2048.")
 _MB = Arg("Micro-batch size in sequences per pipeline slot, e.g. 1.")
