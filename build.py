@@ -1,10 +1,12 @@
 """The main job: build the planning workbooks and the function reference.
 
-    python build.py [--out DIR]
+    python build.py [--out DIR] [--force]
 
 writes the workbooks to DIR (default ``dist/``) and regenerates ``docs/functions.md`` and
 the function table of ``README.md``. Every file is written atomically; the script prints
-each path it wrote.
+each path it wrote. The planning workbooks are built in memory before anything is written,
+and a workbook that is open (Excel or LibreOffice lock file) or was edited since the last
+build is not overwritten without ``--force``.
 """
 
 from __future__ import annotations
@@ -42,14 +44,13 @@ def write_excel_addin_files(out: Path) -> list[Path]:
     return [write_demo(out), *write_bundle(out)]
 
 
-def write_workbooks(out: Path) -> list[Path]:
-    """The planning workbooks: dist/llm_budget_planner.xlsx and dist/llm_procurement_planner.xlsx.
+def build_workbooks() -> dict:
+    """The planning workbooks built in memory: file name -> unsaved openpyxl Workbook.
 
     Sheets added by later modules are passed here as ``extra_sheets`` builders (see the
     :mod:`templates` docstring).
     """
     from templates import build_budget_planner, build_procurement_planner
-    from templates.output import save_workbook
     from templates.buy_vs_rent import buy_vs_rent_sheet
     from templates.inference_sheet import inference_sheet
     from templates.parallel_plan import parallel_plan_sheet
@@ -58,23 +59,35 @@ def write_workbooks(out: Path) -> list[Path]:
     budget = build_budget_planner(extra_sheets=[parallel_plan_sheet, inference_sheet,
                                                 program_sheet])
     procurement = build_procurement_planner(extra_sheets=[buy_vs_rent_sheet])
-    return [save_workbook(budget, out / "llm_budget_planner.xlsx"),
-            save_workbook(procurement, out / "llm_procurement_planner.xlsx")]
+    return {"llm_budget_planner.xlsx": budget, "llm_procurement_planner.xlsx": procurement}
+
+
+def write_workbooks(out: Path, books: dict | None = None) -> list[Path]:
+    """The planning workbooks: dist/llm_budget_planner.xlsx and dist/llm_procurement_planner.xlsx."""
+    from templates.output import save_workbook
+
+    books = build_workbooks() if books is None else books
+    return [save_workbook(wb, out / name) for name, wb in books.items()]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist",
                         help="folder for the generated workbooks (default: dist/)")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite workbooks that are open or were edited since the last build")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from templates.output import OutputError
+    from templates.output import OutputError, allow_overwrite, check_out_dir
 
+    allow_overwrite(args.force)
     try:
+        check_out_dir(args.out)  # refuse before anything is written
+        books = build_workbooks()  # a failure here leaves every previous output as it was
         written = write_reference()
         args.out.mkdir(parents=True, exist_ok=True)
         written += write_excel_addin_files(args.out)
-        written += write_workbooks(args.out)
+        written += write_workbooks(args.out, books)
     except OutputError as exc:
         print(f"build.py: {exc}", file=sys.stderr)
         return 1

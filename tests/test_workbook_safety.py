@@ -325,3 +325,69 @@ def test_a_file_the_generator_never_wrote_is_replaced_as_before(tmp_path):
     _book("user").save(target)
     output.save_workbook(_book("generated"), target)
     assert load_workbook(target).active["A1"].value == "generated"
+
+
+# --------------------------------------------------------------------------- build.py guard
+
+@pytest.fixture
+def built(tmp_path, monkeypatch):
+    """build.py run once into a temporary folder (the function reference is left alone)."""
+    import build
+
+    monkeypatch.setattr(build, "write_reference", lambda root=build.ROOT: [])
+    output.allow_overwrite(False)
+    out = tmp_path / "dist"
+    assert build.main(["--out", str(out)]) == 0
+    yield build, out
+    output.allow_overwrite(False)
+
+
+def _snapshot(out: Path) -> dict:
+    return {p.name: p.read_bytes() for p in out.glob("*.xlsx")}
+
+
+def test_build_twice_is_allowed(built):
+    build, out = built
+    assert build.main(["--out", str(out)]) == 0
+    assert {"llm_budget_planner.xlsx", "llm_procurement_planner.xlsx"} <= set(_snapshot(out))
+
+
+def test_build_refuses_an_open_workbook_unless_forced(built, capsys):
+    build, out = built
+    before = _snapshot(out)
+    (out / ".~lock.llm_budget_planner.xlsx#").write_text("user,host")
+    capsys.readouterr()
+    assert build.main(["--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "llm_budget_planner.xlsx is open in Excel or LibreOffice" in err and "--force" in err
+    assert _snapshot(out) == before  # nothing at all was written
+    assert build.main(["--out", str(out), "--force"]) == 0
+
+
+def test_build_refuses_a_workbook_edited_since_it_was_built(built, capsys):
+    build, out = built
+    target = out / "llm_procurement_planner.xlsx"
+    wb = load_workbook(target)
+    wb.worksheets[0]["Z1"] = "a buyer's note"
+    wb.save(target)
+    before = _snapshot(out)
+    capsys.readouterr()
+    assert build.main(["--out", str(out)]) == 1
+    assert "was changed after build.py wrote it" in capsys.readouterr().err
+    assert _snapshot(out) == before
+    assert build.main(["--out", str(out), "--force"]) == 0
+    assert load_workbook(target).worksheets[0]["Z1"].value is None
+
+
+def test_a_failure_mid_build_leaves_every_previous_workbook(built, monkeypatch):
+    build, out = built
+    before = _snapshot(out)
+    import templates
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("generator bug")
+
+    monkeypatch.setattr(templates, "build_procurement_planner", broken)
+    with pytest.raises(RuntimeError):
+        build.main(["--out", str(out)])
+    assert _snapshot(out) == before
