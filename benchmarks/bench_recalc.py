@@ -85,11 +85,12 @@ def workbooks(dist: Path, tmp: Path) -> tuple[list[Path], str]:
     from templates.output import workbook_bytes
 
     out = []
-    for name, build in generators().items():
-        p = tmp / "built" / name
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(workbook_bytes(build()))
-        out.append(p)
+    for build in generators().values():
+        for name, wb in build().items():
+            p = tmp / "built" / name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(workbook_bytes(wb))
+            out.append(p)
     return out, f"{dist} had no workbooks: built them into a temporary folder"
 
 
