@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -122,6 +123,16 @@ def record_output(path: str | os.PathLike) -> None:
     atomic_write_text(p.parent / MANIFEST, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
+def _file_mode(target: Path) -> int:
+    """The replaced file's permissions, or those a new file gets under the umask."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``.
 
@@ -133,6 +144,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        if hasattr(os, "fchmod"):  # mkstemp makes 0600 files: give the usual permissions
+            os.fchmod(fd, _file_mode(target))
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

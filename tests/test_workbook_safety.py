@@ -392,3 +392,15 @@ def test_a_failure_mid_build_leaves_every_previous_workbook(built, monkeypatch):
     with pytest.raises(RuntimeError):
         build.main(["--out", str(out)])
     assert _snapshot(out) == before
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_written_files_get_the_usual_permissions_not_the_temp_files(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    target = tmp_path / "plan.xlsx"
+    output.save_workbook(_book("v1"), target)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~umask
+    os.chmod(target, 0o640)  # a mode the user chose is kept on rebuild
+    output.save_workbook(_book("v2"), target)
+    assert target.stat().st_mode & 0o777 == 0o640
