@@ -24,6 +24,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .safe import set_text
 from .styles import style
 
 __all__ = ["Rule", "Form", "define_name", "name_ref", "put_text", "finish_sheet", "safe_title",
@@ -53,10 +54,9 @@ def name_ref(wb: Workbook, name: str) -> tuple[str, str]:
 
 
 def put_text(cell, value) -> None:
-    """Write ``value`` as text or a number, never as a formula (text starting with '=')."""
-    cell.value = value
-    if isinstance(value, str):
-        cell.data_type = "s"
+    """Write ``value`` as text or a number, never as a formula (text starting with '='),
+    without the control characters a workbook cannot hold (see :mod:`templates.safe`)."""
+    set_text(cell, value)
 
 
 @dataclass(frozen=True)

@@ -404,3 +404,22 @@ def test_written_files_get_the_usual_permissions_not_the_temp_files(tmp_path):
     os.chmod(target, 0o640)  # a mode the user chose is kept on rebuild
     output.save_workbook(_book("v2"), target)
     assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_control_characters_in_catalog_text_do_not_break_a_build():
+    """A catalog note with a control character (XML forbids it) is cleaned, not fatal."""
+    from formulas import catalog
+    from templates import build_budget_planner, build_procurement_planner
+    from templates.output import workbook_bytes
+
+    gpus = {k: (v.model_copy(update={"notes": "bell\x07 and escape\x1b in a note"})
+                if k == "h100-sxm" else v) for k, v in catalog.gpu_catalog().items()}
+    import io
+
+    from openpyxl import load_workbook
+
+    for build in (build_budget_planner, build_procurement_planner):
+        wb = load_workbook(io.BytesIO(workbook_bytes(build(gpus=gpus))))
+        notes = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
+                 if c.value is not None and "bell" in str(c.value)]
+        assert notes == ["bell and escape in a note"]
