@@ -496,7 +496,7 @@ def test_catalog_text_stays_text_after_recalculation(lo_profile, tmp_path):
     gpus["h100-sxm"] = h100.model_copy(update={"notes": "=1+1", "name": "=SUM(A1:A3)"})
     wb = build_budget_planner(gpus=gpus, built=BUILT)
     ws = wb["GPUs"]
-    cells = [c for row in ws.iter_rows() for c in row if c.value in ("=1+1", "=SUM(A1:A3)")]
+    cells = [c for row in ws.iter_rows() for c in row if str(c.value) in ("=1+1", "=SUM(A1:A3)")]
     assert len(cells) == 2 and all(c.data_type == "s" for c in cells)
     path = tmp_path / "formula_text.xlsx"
     save_workbook(wb, path)
