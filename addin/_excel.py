@@ -19,6 +19,7 @@ An Excel function is written as a plain Python function whose body calls
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
 import itertools
 import math
@@ -412,7 +413,13 @@ def _invoke_checked(spec: _Spec, args: tuple):
             if not spec.broadcast:
                 name = spec.params[is_range.index(True)]
                 raise InvalidInputError(f"{name} must be a single cell in {spec.name}", arg=name)
-            return _call_ranges(spec, values, is_range)
+            gc_was_on = gc.isenabled()
+            gc.disable()  # building 10^5 small row lists would trigger many needless GC passes
+            try:
+                return _call_ranges(spec, values, is_range)
+            finally:
+                if gc_was_on:
+                    gc.enable()
         return _call_scalar(spec, values)
     except FormulasError as exc:
         return _deliver(_error_text(exc))

@@ -17,6 +17,15 @@ from .errors import ImplausibleUnitError, InfeasibleError, InvalidInputError
 ArrayLike = Any
 
 
+def _any(mask: np.ndarray) -> bool:
+    """``mask.any()``, without numpy's dispatch overhead for single cells."""
+    return bool(mask) if mask.ndim == 0 else bool(mask.any())
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    return bool(np.isfinite(a)) if a.ndim == 0 else bool(np.isfinite(a).all())
+
+
 def num(name: str, x: ArrayLike) -> np.ndarray:
     """Return ``x`` as a float array; refuse text, booleans, NaN and infinities."""
     if isinstance(x, (bool, np.bool_)):
@@ -27,7 +36,7 @@ def num(name: str, x: ArrayLike) -> np.ndarray:
         a = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
         raise InvalidInputError(f"{name} must be a number", arg=name, value=x) from None
-    if not np.all(np.isfinite(a)):
+    if not _all_finite(a):
         raise InvalidInputError(f"{name} must be a finite number", arg=name, value=x,
                                 code="#NUM!")
     return a
@@ -41,7 +50,7 @@ def positive(name: str, x: ArrayLike) -> np.ndarray:
     """``x > 0``."""
     a = num(name, x)
     bad = ~(a > 0)
-    if np.any(bad):
+    if _any(bad):
         raise InvalidInputError(f"{name} must be greater than 0, got {_first(a, bad):g}",
                                 arg=name, value=x, code="#NUM!")
     return a
@@ -51,7 +60,7 @@ def non_negative(name: str, x: ArrayLike) -> np.ndarray:
     """``x >= 0``."""
     a = num(name, x)
     bad = a < 0
-    if np.any(bad):
+    if _any(bad):
         raise InvalidInputError(f"{name} must be 0 or more, got {_first(a, bad):g}",
                                 arg=name, value=x, code="#NUM!")
     return a
@@ -61,7 +70,7 @@ def at_least(name: str, x: ArrayLike, low: float) -> np.ndarray:
     """``x >= low``."""
     a = num(name, x)
     bad = a < low
-    if np.any(bad):
+    if _any(bad):
         raise InvalidInputError(f"{name} must be at least {low:g}, got {_first(a, bad):g}",
                                 arg=name, value=x, code="#NUM!")
     return a
@@ -71,7 +80,7 @@ def whole(name: str, x: ArrayLike, low: float = 1) -> np.ndarray:
     """A whole number ``>= low`` (layers, heads, GPUs in a layout...)."""
     a = at_least(name, x, low)
     bad = a != np.round(a)
-    if np.any(bad):
+    if _any(bad):
         raise InvalidInputError(f"{name} must be a whole number, got {_first(a, bad):g}",
                                 arg=name, value=x, code="#NUM!")
     return a
@@ -85,7 +94,7 @@ def count(name: str, x: ArrayLike, what: str, example: str, minimum: float = 1e6
     """
     a = positive(name, x)
     bad = a < minimum
-    if np.any(bad):
+    if _any(bad):
         v = _first(a, bad)
         raise ImplausibleUnitError(
             f"{name} is a raw {what} count: use {example} (got {v:g})", arg=name, value=x)
@@ -106,12 +115,12 @@ def fraction(name: str, x: ArrayLike, what: str = "a fraction") -> np.ndarray:
     """A fraction in (0, 1]; a value in (1, 100] is taken as a percentage slip."""
     a = positive(name, x)
     pct = (a > 1) & (a <= 100)
-    if np.any(pct):
+    if _any(pct):
         v = _first(a, pct)
         raise ImplausibleUnitError(
             f"{name} is {what} between 0 and 1: use {v / 100:g} for {v:g}%", arg=name, value=x)
     bad = a > 1
-    if np.any(bad):
+    if _any(bad):
         raise InvalidInputError(f"{name} must be between 0 and 1, got {_first(a, bad):g}",
                                 arg=name, value=x, code="#NUM!")
     return a
@@ -121,7 +130,7 @@ def tflops(name: str, x: ArrayLike) -> np.ndarray:
     """Per-GPU TFLOPS; a value above 1e6 is FLOP/s given by mistake."""
     a = positive(name, x)
     bad = a > 1e6
-    if np.any(bad):
+    if _any(bad):
         v = _first(a, bad)
         raise ImplausibleUnitError(
             f"{name} is in TFLOPS per GPU: use {v / 1e12:g} for {v:g} FLOP/s", arg=name, value=x)
@@ -132,7 +141,7 @@ def gigabytes(name: str, x: ArrayLike) -> np.ndarray:
     """A memory size in GB; a value above 1e6 GB is bytes given by mistake."""
     a = positive(name, x)
     bad = a > 1e6
-    if np.any(bad):
+    if _any(bad):
         v = _first(a, bad)
         raise ImplausibleUnitError(
             f"{name} is in GB (1E9 bytes): use {v / 1e9:g} for {v:g} bytes", arg=name, value=x)
@@ -159,7 +168,7 @@ def bandwidth(name: str, x: ArrayLike, factor: float = 1.0, unit: str = "GB/s",
     """
     a = positive(name, x)
     bad = a * factor > MAX_BANDWIDTH_GBPS
-    if np.any(bad):
+    if _any(bad):
         v = _first(a, bad)
         if factor < 1:  # a bits unit (Gbps): the slip is raw bits/s
             fix = f"use {v / 1e9:g} for {v:g} bits/s"
@@ -186,7 +195,7 @@ def deadline_days(name: str, x: ArrayLike) -> np.ndarray:
     """
     a = positive(name, x)
     bad = a > MAX_DEADLINE_DAYS
-    if np.any(bad):
+    if _any(bad):
         v = _first(a, bad)
         fix = f"use {v / 24:g} for {v:g} hours"
         if v / 24 > MAX_DEADLINE_DAYS:
@@ -204,7 +213,7 @@ def out(x: ArrayLike) -> Any:
     overflows raises instead of reaching a spreadsheet.
     """
     a = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(a)):
+    if not _all_finite(a):
         raise InfeasibleError("the result overflows: check the magnitudes of the inputs")
     if a.ndim == 0:
         return float(a)
