@@ -29,8 +29,8 @@ from .catalog_sheets import (CUSTOM_MODEL, write_gpu_sheet, write_lists_sheet, w
                              write_price_sheet)
 from .defaults import default
 from .guide import write_guide
-from .sheets import (Form, Rule, add_rule, define_name, finish_sheet, header_row, name_ref,
-                     put_text)
+from .sheets import (Form, Rule, add_rule, define_name, finish_planner, finish_sheet, header_row,
+                     name_ref, put_text)
 from .styles import register_styles, style
 
 __all__ = ["build_budget_planner", "SheetBuilder", "DEFAULT_MODEL", "DEFAULT_GPU",
@@ -709,9 +709,4 @@ def build_budget_planner(*, gpus: Mapping[str, GpuSpec] | None = None,
     names.update(_charts_sheet(wb))
     catalog_sheets = [write_gpu_sheet(wb, gpus, prices), write_model_sheet(wb, models),
                       write_price_sheet(wb, prices), write_lists_sheet(wb, models)]
-    for builder in extra_sheets:
-        builder(wb, dict(names))
-    for ws in catalog_sheets:  # catalogs stay at the end, after any added sheet
-        wb.move_sheet(ws, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(ws.title))
-    wb.active = 0
-    return wb
+    return finish_planner(wb, names, catalog_sheets, extra_sheets)

@@ -28,7 +28,8 @@ from .budget import (DEFAULT_GPU, DEFAULT_MODEL, SheetBuilder, _lookup, _roundup
 from .catalog_sheets import write_gpu_sheet, write_lists_sheet, write_model_sheet, write_price_sheet
 from .defaults import default
 from .guide import write_guide
-from .sheets import Form, Rule, add_rule, define_name, finish_sheet, header_row, put_text
+from .sheets import (Form, Rule, add_rule, define_name, finish_planner, finish_sheet, header_row,
+                     put_text)
 from .styles import FONT, register_styles, style
 
 __all__ = ["build_procurement_planner", "QUOTES", "QUOTE_CHOICES", "DELIVERY_QUARTERS",
@@ -550,9 +551,4 @@ def build_procurement_planner(*, gpus: Mapping[str, GpuSpec] | None = None,
     catalog_sheets = [write_gpu_sheet(wb, gpus, prices), write_model_sheet(wb, models),
                       write_price_sheet(wb, prices),
                       write_lists_sheet(wb, models, {"QuoteChoices": QUOTE_CHOICES})]
-    for builder in extra_sheets:
-        builder(wb, dict(names))
-    for ws in catalog_sheets:
-        wb.move_sheet(ws, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(ws.title))
-    wb.active = 0
-    return wb
+    return finish_planner(wb, names, catalog_sheets, extra_sheets)

@@ -251,3 +251,15 @@ def finish_sheet(ws: Worksheet, widths: dict[str, float], freeze: str | None = "
 def column_letters(start: int, count: int) -> Iterable[str]:
     """Column letters from the 1-based ``start``."""
     return (get_column_letter(start + i) for i in range(count))
+
+
+def finish_planner(wb: Workbook, names: dict[str, str], catalog_sheets: Sequence[Worksheet],
+                   extra_sheets: Sequence) -> Workbook:
+    """Run the added sheet builders (``builder(wb, names)``), keep the catalog sheets at the
+    end, after any added sheet, and open the workbook on its first sheet."""
+    for builder in extra_sheets:
+        builder(wb, dict(names))
+    for ws in catalog_sheets:
+        wb.move_sheet(ws, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(ws.title))
+    wb.active = 0
+    return wb
