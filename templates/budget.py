@@ -30,7 +30,7 @@ from .catalog_sheets import (CUSTOM_MODEL, write_gpu_sheet, write_lists_sheet, w
 from .defaults import default
 from .guide import write_guide
 from .sheets import (Form, Rule, add_rule, define_name, finish_planner, finish_sheet, header_row,
-                     name_ref, put_text)
+                     name_ref, put_text, sheet_heading)
 from .styles import register_styles, style
 
 __all__ = ["build_budget_planner", "SheetBuilder", "DEFAULT_MODEL", "DEFAULT_GPU",
@@ -259,12 +259,10 @@ def _inputs_sheet(wb: Workbook, start: _dt.date) -> Form:
 
 def _results_sheet(wb: Workbook) -> Form:
     ws = wb.create_sheet("Results")
-    put_text(ws["A1"], "Results: training time, GPUs, memory and cost")
-    style(ws["A1"], "title")
-    put_text(ws["A2"], "Every cell is a formula over the Inputs sheet. Bold blue rows are the "
-             "headline results (workbook names in brackets can be used in your own formulas).")
-    style(ws["A2"], "note")
-    ws.merge_cells("A2:D2")
+    sheet_heading(ws, "Results: training time, GPUs, memory and cost",
+                  "Every cell is a formula over the Inputs sheet. Bold blue rows are the headline "
+                  "results (workbook names in brackets can be used in your own formulas).",
+                  "D")
     f = Form(wb, ws, row=4, with_default=False, note_width=80)
     f.header(("Result", "Value", "Unit", "Formula / source"))
     k6 = default("flops_per_param_token_plain").value
@@ -391,14 +389,10 @@ def _results_sheet(wb: Workbook) -> Form:
 def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
     ws = wb.create_sheet("Sensitivity")
     names: dict[str, str] = {}
-    put_text(ws["A1"], "Sensitivity: training days and cost over MFU x GPU count, and monthly "
-             "spend")
-    style(ws["A1"], "title")
-    put_text(ws["A2"], "Formulas, not pasted numbers. The axis cells (blue) are inputs: the MFU "
-             "values and the GPU counts (by default 1/4x to 4x the planned GPUs) can be typed "
-             "over.")
-    style(ws["A2"], "note")
-    ws.merge_cells("A2:H2")
+    sheet_heading(ws, "Sensitivity: training days and cost over MFU x GPU count, and monthly spend",
+                  "Formulas, not pasted numbers. The axis cells (blue) are inputs: the MFU values "
+                  "and the GPU counts (by default 1/4x to 4x the planned GPUs) can be typed over.",
+                  "H")
     n_cols = len(SENSITIVITY_GPU_FACTORS)
     n_rows = len(SENSITIVITY_MFU)
     last_col = chr(ord("A") + n_cols)
@@ -509,12 +503,10 @@ def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
 def _charts_sheet(wb: Workbook) -> dict[str, str]:
     ws = wb.create_sheet("Charts")
     names: dict[str, str] = {}
-    put_text(ws["A1"], "Charts: cost and time vs GPU count; memory per GPU")
-    style(ws["A1"], "title")
-    put_text(ws["A2"], "Renting more GPUs finishes sooner at the same cloud cost (GPU-hours stay "
-             "the same); buying more GPUs raises the capex. Chart data below (formulas).")
-    style(ws["A2"], "note")
-    ws.merge_cells("A2:G2")
+    sheet_heading(ws, "Charts: cost and time vs GPU count; memory per GPU",
+                  "Renting more GPUs finishes sooner at the same cloud cost (GPU-hours stay the "
+                  "same); buying more GPUs raises the capex. Chart data below (formulas).",
+                  "G")
     top = 4
     heads = ("GPUs", "Training days", "Cloud cost ($)", "On-prem purchase ($)",
              "On-prem cost of the run ($)")

@@ -21,7 +21,8 @@ from openpyxl.workbook import Workbook
 from formulas.assumptions import assumption
 
 from .defaults import default
-from .sheets import Form, Rule, define_name, finish_sheet, header_row, put_text
+from .sheets import (Form, Rule, define_name, finish_sheet, header_row, put_text,
+                     sheet_heading)
 from .styles import style
 
 __all__ = ["buy_vs_rent_sheet", "SHEET", "MONTHS"]
@@ -33,14 +34,12 @@ MONTHS = tuple(range(0, 61, 3))  #: rows of the cumulative-cost table
 def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     """Add the "Buy vs rent" sheet (a :data:`templates.budget.SheetBuilder`)."""
     ws = wb.create_sheet(SHEET)
-    put_text(ws["A1"], "Buy vs rent: owning cost per GPU-hour and the breakeven month")
-    style(ws["A1"], "title")
-    put_text(ws["A2"], "Buying pays once (GPU plus its share of server, network and storage) "
-             "and then only energy; renting pays every hour. Prices default to the GPUs sheet's "
-             "EXAMPLE prices (dated public prices, NOT quotes): type your quotes.")
-    style(ws["A2"], "note")
-    ws.merge_cells("A2:E2")
-    ws.row_dimensions[2].height = 30
+    sheet_heading(ws, "Buy vs rent: owning cost per GPU-hour and the breakeven month",
+                  "Buying pays once (GPU plus its share of server, network and storage) and then "
+                  "only energy; renting pays every hour. Prices default to the GPUs sheet's EXAMPLE"
+                  " prices (dated public prices, NOT quotes): type your quotes.",
+                  "E",
+                  height=30)
     f = Form(wb, ws, row=4)
     f.header()
     look = "MATCH(GPU,GPU_Ids,0)"

@@ -18,7 +18,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from formulas.catalog import GpuPrice, GpuSpec, ModelSpec
 
-from .sheets import Rule, add_rule, define_name, finish_sheet, header_row, put_text
+from .sheets import (Rule, add_rule, define_name, finish_sheet, header_row, put_text,
+                     sheet_heading)
 from .styles import style
 
 __all__ = ["GPU_COLUMNS", "MODEL_COLUMNS", "CUSTOM_MODEL", "PLAN_BY", "ON_OFF",
@@ -88,15 +89,6 @@ def _fit_row(ws: Worksheet, row: int, texts_widths) -> None:
         ws.row_dimensions[row].height = 13.5 * lines + 2
 
 
-def _title(ws: Worksheet, title: str, note: str, width_cols: int) -> None:
-    put_text(ws["A1"], title)
-    style(ws["A1"], "title")
-    put_text(ws["A2"], note)
-    style(ws["A2"], "note")
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=width_cols)
-    ws.row_dimensions[2].height = 30
-
-
 def _name_column(wb: Workbook, ws: Worksheet, name: str | None, col: str, n: int) -> None:
     if name:
         define_name(wb, name, ws, f"{col}{FIRST_ROW}:{col}{FIRST_ROW + n - 1}")
@@ -110,10 +102,13 @@ def write_gpu_sheet(wb: Workbook, gpus: Mapping[str, GpuSpec], prices: Sequence[
     ws = wb.create_sheet(title)
     heads = [h for _, h, _, _ in GPU_COLUMNS] + [h for _, h, _, _ in GPU_PRICE_COLUMNS] + \
         [h for _, h in GPU_TAIL]
-    _title(ws, "GPU catalog", "Dense peaks (never the with-sparsity headline), GB = 1E9 bytes. "
-           "The two price columns are EXAMPLES from dated public sources, not quotes: type your "
-           "own prices over them (blue cells). Sources and dates of every price: sheet "
-           "'Example prices'.", len(heads))
+    sheet_heading(ws, "GPU catalog",
+                  "Dense peaks (never the with-sparsity headline), GB = 1E9 bytes. The two price "
+                  "columns are EXAMPLES from dated public sources, not quotes: type your own prices"
+                  " over them (blue cells). Sources and dates of every price: sheet 'Example "
+                  "prices'.",
+                  get_column_letter(len(heads)),
+                  height=30)
     header_row(ws, FIRST_ROW - 1, heads)
     ws.row_dimensions[FIRST_ROW - 1].height = 45
     n = len(gpus)
@@ -169,9 +164,12 @@ def write_model_sheet(wb: Workbook, models: Mapping[str, ModelSpec],
 
     ws = wb.create_sheet(title)
     heads = [h for _, h, _, _ in MODEL_COLUMNS]
-    _title(ws, "Model catalog", "Architecture dimensions from the papers and config files; "
-           "parameter counts are raw (70.6E9, not 70.6). Active parameters differ from the total "
-           "for mixture-of-experts models.", len(heads))
+    sheet_heading(ws, "Model catalog",
+                  "Architecture dimensions from the papers and config files; parameter counts are "
+                  "raw (70.6E9, not 70.6). Active parameters differ from the total for "
+                  "mixture-of-experts models.",
+                  get_column_letter(len(heads)),
+                  height=30)
     header_row(ws, FIRST_ROW - 1, heads)
     ws.row_dimensions[FIRST_ROW - 1].height = 30
     for i, m in enumerate(models.values()):
@@ -198,10 +196,12 @@ def write_price_sheet(wb: Workbook, prices: Sequence[GpuPrice],
             ("price_type", "Price type", None), ("usd", "US dollars", "usd_cents"),
             ("unit", "Per", None), ("date", "Date", None), ("confidence", "Confidence", None),
             ("source", "Source", None), ("notes", "Notes", None))
-    _title(ws, "Example prices: illustrations, NOT quotes",
-           "Dated public prices gathered for orientation only. Cloud prices change often and "
-           "differ by region, term and volume; purchase prices are for the GPU alone (no server). "
-           "Replace them with your own quotes on the GPU sheet.", len(cols))
+    sheet_heading(ws, "Example prices: illustrations, NOT quotes",
+                  "Dated public prices gathered for orientation only. Cloud prices change often and"
+                  " differ by region, term and volume; purchase prices are for the GPU alone (no "
+                  "server). Replace them with your own quotes on the GPU sheet.",
+                  get_column_letter(len(cols)),
+                  height=30)
     header_row(ws, FIRST_ROW - 1, [h for _, h, _ in cols])
     for i, p in enumerate(prices):
         for j, (fld, _, fmt) in enumerate(cols):

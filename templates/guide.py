@@ -11,7 +11,7 @@ from typing import Sequence
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .sheets import finish_sheet, put_text
+from .sheets import finish_sheet, put_text, sheet_heading
 from .styles import style
 
 __all__ = ["project_version", "write_guide"]
@@ -33,13 +33,12 @@ def write_guide(wb: Workbook, title: str, blocks: Sequence[tuple[str, Sequence[s
     """Write the guide as the first sheet: a title, then headed blocks of paragraphs."""
     ws = wb.active
     ws.title = "Start here"
-    put_text(ws["A1"], title)
-    style(ws["A1"], "title")
-    put_text(ws["A2"], f"Built {built.isoformat()} by llm-budget-planner {project_version()} "
-             "(python build.py). Blue cells on yellow are inputs; everything else is a formula "
-             "and recalculates in Excel 2010 or newer and in LibreOffice, no add-in needed.")
-    style(ws["A2"], "note")
-    ws.merge_cells("A2:B2")
+    sheet_heading(ws, title,
+                  f"Built {built.isoformat()} by llm-budget-planner {project_version()} "
+                  "(python build.py). Blue cells on yellow are inputs; everything else is a "
+                  "formula and recalculates in Excel 2010 or newer and in LibreOffice, no add-in "
+                  "needed.",
+                  "B")
     row = 4
     for heading, paragraphs in blocks:
         c = ws.cell(row=row, column=1)

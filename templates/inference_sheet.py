@@ -24,8 +24,7 @@ from formulas.assumptions import assumption
 from formulas.serving import _MLA_VALUES_PER_LAYER
 
 from .catalog_sheets import CUSTOM_MODEL, MODEL_COLUMNS
-from .sheets import Form, Rule, finish_sheet, put_text
-from .styles import style
+from .sheets import Form, Rule, finish_sheet, sheet_heading
 
 __all__ = ["inference_sheet", "SHEET"]
 
@@ -54,15 +53,13 @@ def _kv_formula() -> str:
 def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     """Add the "Inference & fine-tuning" sheet (a :data:`templates.budget.SheetBuilder`)."""
     ws = wb.create_sheet(SHEET)
-    put_text(ws["A1"], "Inference & fine-tuning: serving fleet, cost per token, fine-tuning memory")
-    style(ws["A1"], "title")
-    put_text(ws["A2"], "Uses the model, GPU, memory and cloud price of the Inputs sheet. Serving "
-             "follows the roofline: prefill is compute-bound, each decode step reads every "
-             "weight once for the batch plus each request's KV cache (Pope et al. 2022). Blue "
-             "cells are inputs; the Default column shows the shipped value or look-up.")
-    style(ws["A2"], "note")
-    ws.merge_cells("A2:E2")
-    ws.row_dimensions[2].height = 45
+    sheet_heading(ws, "Inference & fine-tuning: serving fleet, cost per token, fine-tuning memory",
+                  "Uses the model, GPU, memory and cloud price of the Inputs sheet. Serving follows"
+                  " the roofline: prefill is compute-bound, each decode step reads every weight "
+                  "once for the batch plus each request's KV cache (Pope et al. 2022). Blue cells "
+                  "are inputs; the Default column shows the shipped value or look-up.",
+                  "E",
+                  height=45)
     f = Form(wb, ws, row=4)
     f.header()
     util = assumption("serve_memory_utilization")

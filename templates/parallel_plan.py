@@ -25,7 +25,7 @@ from formulas import catalog, plan
 from .budget import DEFAULT_GPU, DEFAULT_GPU_COUNT, DEFAULT_MODEL
 from .catalog_sheets import MODEL_COLUMNS
 from .defaults import default
-from .sheets import finish_sheet, header_row, put_text
+from .sheets import finish_sheet, header_row, put_text, sheet_heading
 from .styles import style
 
 __all__ = ["parallel_plan_sheet", "SHEET", "SEQ_LEN", "BATCH_TOKENS", "TOP", "plan_inputs"]
@@ -63,14 +63,11 @@ def parallel_plan_sheet(wb: Workbook, names: Mapping[str, str],
     table = plan.plan_training(p["P"], p["L"], p["h"], p["a"], p["T"], p["gpu"], p["num_gpus"],
                                p["s"], p["global_batch_tokens"], TOP)
     ws = wb.create_sheet(SHEET)
-    put_text(ws["A1"], "Parallel plan: the fastest layouts that fit in GPU memory")
-    style(ws["A1"], "title")
-    put_text(ws["A2"], f"Computed at build time ({built.isoformat()}) by the planner's own "
-             "model (formulas.plan.plan_training) for the inputs in column B; these are values, "
-             "not live formulas. Column C shows the workbook's inputs now.")
-    style(ws["A2"], "note")
-    ws.merge_cells("A2:F2")
-    ws.row_dimensions[2].height = 30
+    sheet_heading(ws, "Parallel plan: the fastest layouts that fit in GPU memory",
+                  f"Computed at build time ({built.isoformat()}) by the planner's own "
+                  "model (formulas.plan.plan_training) for the inputs in column B; these are "
+                  "values, not live formulas. Column C shows the workbook's inputs now.",
+                  "F", height=30)
 
     header_row(ws, 4, ("Input", "Computed for (build time)", "Workbook now", "Unit"))
     match = "MATCH(Model,Model_Ids,0)"

@@ -29,7 +29,7 @@ from .catalog_sheets import write_gpu_sheet, write_lists_sheet, write_model_shee
 from .defaults import default
 from .guide import write_guide
 from .sheets import (Form, Rule, add_rule, define_name, finish_planner, finish_sheet, header_row,
-                     put_text)
+                     put_text, sheet_heading)
 from .styles import FONT, register_styles, style
 
 __all__ = ["build_procurement_planner", "QUOTES", "QUOTE_CHOICES", "DELIVERY_QUARTERS",
@@ -49,13 +49,11 @@ QUOTE_CHOICES = ("Cheapest", "Fastest") + tuple(q[0] for q in QUOTES)
 
 def _requirement_sheet(wb: Workbook) -> Form:
     ws = wb.create_sheet("Requirement")
-    put_text(ws["A1"], "Requirement: GPUs, servers, network, storage, racks and power")
-    style(ws["A1"], "title")
-    put_text(ws["A2"], "Inputs first (blue on yellow; look-ups follow the catalogs until you type "
-             "over them), then the results. Every assumption is an input with its source in "
-             "column E.")
-    style(ws["A2"], "note")
-    ws.merge_cells("A2:E2")
+    sheet_heading(ws, "Requirement: GPUs, servers, network, storage, racks and power",
+                  "Inputs first (blue on yellow; look-ups follow the catalogs until you type over "
+                  "them), then the results. Every assumption is an input with its source in column "
+                  "E.",
+                  "E")
     f = Form(wb, ws, row=4)
     f.header()
     d = default
@@ -262,15 +260,14 @@ def _requirement_sheet(wb: Workbook) -> Form:
 def _quotes_sheet(wb: Workbook) -> dict[str, str]:
     ws = wb.create_sheet("Vendor quotes")
     names: dict[str, str] = {}
-    put_text(ws["A1"], "Vendor quotes: landed cost, cost per effective PFLOP/s and per GB of HBM")
-    style(ws["A1"], "title")
-    put_text(ws["A2"], "EXAMPLE quote values: the prices start from the example purchase price "
-             "of the GPU (GPUs sheet), the lead times and percentages are placeholders. Replace "
-             "every blue cell with your vendors' quotes. Green marks the cheapest and the fastest "
-             "quote.")
-    style(ws["A2"], "example")
-    ws.merge_cells("A2:F2")
-    ws.row_dimensions[2].height = 45
+    sheet_heading(ws, "Vendor quotes: landed cost, cost per effective PFLOP/s and per GB of HBM",
+                  "EXAMPLE quote values: the prices start from the example purchase price of the "
+                  "GPU (GPUs sheet), the lead times and percentages are placeholders. Replace every"
+                  " blue cell with your vendors' quotes. Green marks the cheapest and the fastest "
+                  "quote.",
+                  "F",
+                  height=45,
+                  note_style="example")
     header_row(ws, 4, ("Item", *(q[0] for q in QUOTES), "Unit", "Formula / note"))
     cols = [chr(ord("B") + i) for i in range(len(QUOTES))]
     last = cols[-1]
@@ -396,14 +393,12 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
 
 def _schedule_sheet(wb: Workbook, order: _dt.date) -> dict[str, str]:
     ws = wb.create_sheet("Delivery schedule")
-    put_text(ws["A1"], "Delivery schedule: GPUs and spend by quarter")
-    style(ws["A1"], "title")
-    put_text(ws["A2"], "Quarters run from the order date. Deliveries start in the quarter the "
-             "chosen quote's lead time ends and are spread over the tranches; each quarter pays "
-             "for what it receives (hardware, network and storage pro rata), plus contingency.")
-    style(ws["A2"], "note")
-    ws.merge_cells("A2:I2")
-    ws.row_dimensions[2].height = 30
+    sheet_heading(ws, "Delivery schedule: GPUs and spend by quarter",
+                  "Quarters run from the order date. Deliveries start in the quarter the chosen "
+                  "quote's lead time ends and are spread over the tranches; each quarter pays for "
+                  "what it receives (hardware, network and storage pro rata), plus contingency.",
+                  "I",
+                  height=30)
     f = Form(wb, ws, row=4, with_default=False, note_width=100, note_merge_to="I")
     f.header(("Item", "Value", "Unit", "Formula / source"))
     f.input("OrderDate", "Order date", excel_serial(order), "date", "date",

@@ -19,8 +19,7 @@ from openpyxl.workbook import Workbook
 
 from formulas.assumptions import assumption
 
-from .sheets import Form, Rule, finish_sheet, put_text
-from .styles import style
+from .sheets import Form, Rule, finish_sheet, sheet_heading
 
 __all__ = ["program_sheet", "SHEET", "MFU_LOW", "MFU_HIGH"]
 
@@ -37,15 +36,13 @@ def _pretrain_days(mfu: str) -> str:
 def program_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     """Add the "Program" sheet (a :data:`templates.budget.SheetBuilder`)."""
     ws = wb.create_sheet(SHEET)
-    put_text(ws["A1"], "Program: pre-training, fine-tuning, evaluation and months of serving")
-    style(ws["A1"], "title")
-    put_text(ws["A2"], "One budget for the whole program. GPU-hours per phase, the cloud bill "
-             "(opex) against buying the cluster (capex written off straight-line over the "
-             "amortisation period of the Inputs sheet, plus energy), and low/base/high totals "
-             "for an MFU range. Goodput is the share of wall-clock time that trains.")
-    style(ws["A2"], "note")
-    ws.merge_cells("A2:E2")
-    ws.row_dimensions[2].height = 45
+    sheet_heading(ws, "Program: pre-training, fine-tuning, evaluation and months of serving",
+                  "One budget for the whole program. GPU-hours per phase, the cloud bill (opex) "
+                  "against buying the cluster (capex written off straight-line over the "
+                  "amortisation period of the Inputs sheet, plus energy), and low/base/high totals "
+                  "for an MFU range. Goodput is the share of wall-clock time that trains.",
+                  "E",
+                  height=45)
     f = Form(wb, ws, row=4)
     f.header()
 

@@ -84,6 +84,19 @@ def _bound(x) -> str:
     return str(x).lstrip("=")
 
 
+def sheet_heading(ws: Worksheet, title: str, note: str, merge_to: str, height: float | None = None,
+                  note_style: str = "note") -> None:
+    """Write a sheet's title (A1) and its explanatory note (A2, merged up to column
+    ``merge_to``, optionally with a taller row)."""
+    put_text(ws["A1"], title)
+    style(ws["A1"], "title")
+    put_text(ws["A2"], note)
+    style(ws["A2"], note_style)
+    ws.merge_cells(f"A2:{merge_to}2")
+    if height is not None:
+        ws.row_dimensions[2].height = height
+
+
 def add_rule(ws: Worksheet, coord: str, rule: Rule, title: str) -> DataValidation:
     """Attach ``rule`` to the cell ``coord``."""
     if rule.kind == "list":
