@@ -26,7 +26,7 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -128,10 +128,6 @@ def _number_or(lookup: Callable[[str], float]):
     return convert
 
 
-def _precision(x: str) -> float:
-    return core.bytes_per_param(x)
-
-
 @dataclass(frozen=True)
 class Arg:
     """How one Excel argument is documented and converted.
@@ -165,7 +161,7 @@ def _vector(name: str, x):
 
 _CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
     "number": _number,
-    "bytes": _number_or(_precision),
+    "bytes": _number_or(core.bytes_per_param),
     "tflops": _number_or(lambda g: core.gpu(g).tflops_bf16),
     "gpumem": _number_or(lambda g: core.gpu(g).memory_gb),
     "membw": _number_or(lambda g: core.gpu(g).mem_bw_gbps),
@@ -191,7 +187,6 @@ class _Spec:
     doc: str = ""
     group: str = ""
     example: str = ""
-    extras: dict = field(default_factory=dict)
     example_args: tuple | None = None
 
 
