@@ -54,12 +54,15 @@ class GpuSpec(_Row):
     aliases: str = ""
     tflops_bf16: float  #: dense BF16 (FP16 where there is no BF16) tensor TFLOPS
     tflops_fp8: Optional[float] = None  #: dense FP8 TFLOPS; None where there is no FP8
+    tflops_fp4: Optional[float] = None  #: dense FP4 TFLOPS; None where there is no FP4
     tflops_fp32: Optional[float] = None
     memory_gb: float  #: device memory, GB (1e9 bytes)
     memory_type: str
     mem_bw_gbps: float  #: memory bandwidth, GB/s (gigabytes per second)
     interconnect_gbps: float  #: scale-up link bandwidth per GPU, GB/s, as the vendor quotes it
     interconnect: str
+    scaleup_gpus: Optional[int] = None  #: GPUs in one scale-up (NVLink/IF/ICI) domain
+    scaleout_gbps: Optional[float] = None  #: scale-out network per GPU, Gb/s (NIC unit)
     tdp_w: Optional[float] = None  #: board power, W; None where not published
     notes: str = ""
     source: str
@@ -85,6 +88,26 @@ class ModelSpec(_Row):
     qkv_bias: bool = False
     position_embeddings: int = 0  #: learned position embeddings (GPT-3: 2048), else 0
     max_seq_len: int
+    head_dim: Optional[int] = None  #: per-head dimension; None = hidden / heads (MLA: no-RoPE q/k part)
+    moe_ffn: Optional[int] = None  #: FFN size of one routed or shared expert; None = ffn
+    shared_experts: int = 0  #: always-active shared experts per MoE layer (size moe_ffn)
+    dense_layers: int = 0  #: layers with a dense FFN in a MoE model (DeepSeek: 3 leading)
+    dense_ffn: Optional[int] = None  #: FFN size of those dense layers; None = ffn
+    attention: Optional[str] = None  #: mha, gqa or mla; None = mha if kv_heads == heads else gqa
+    kv_lora_rank: int = 0  #: MLA compressed KV latent (DeepSeek-V3: 512)
+    q_lora_rank: int = 0  #: MLA compressed query latent; 0 = no query compression
+    qk_rope_head_dim: int = 0  #: MLA decoupled RoPE key dimension (DeepSeek-V3: 64)
+    v_head_dim: Optional[int] = None  #: MLA value head dimension; None = head_dim
+    sliding_window: int = 0  #: window (tokens) of the local-attention layers; 0 = none
+    sliding_layers: int = 0  #: layers that attend within the window only
+    weight_format: str = "bf16"  #: precision of the released weights (bf16, fp8, mxfp4)
+    norm_bias: bool = False  #: LayerNorm with a bias (BLOOM, Falcon); False for RMSNorm
+    out_bias: bool = False  #: bias on the attention output projection
+    mlp_bias: bool = False  #: biases on the FFN / expert matrices
+    qk_norm: bool = False  #: per-head RMSNorm weights on queries and keys (Qwen3)
+    router_bias: bool = False  #: a bias per expert on the router (DeepSeek-V3, gpt-oss)
+    attention_sinks: bool = False  #: one learned sink logit per head and layer (gpt-oss)
+    embed_norm: bool = False  #: LayerNorm right after the token embedding (BLOOM)
     params: float  #: total parameters (raw count)
     active_params: float  #: parameters used per token (raw count)
     params_basis: str  #: how ``params`` was obtained (published exact, derived, headline)
@@ -105,8 +128,8 @@ def _load(filename: str, record: type[_Row]) -> dict[str, _Row]:
         raise CatalogError(f"{filename}: columns {sorted(reader.fieldnames or ())} differ from "
                            f"the schema {sorted(expected)}")
     for line, raw in enumerate(reader, start=2):
-        try:
-            row = record(**raw)
+        try:  # a blank cell takes the field's default (required fields stay required)
+            row = record(**{k: x for k, x in raw.items() if x is not None and x.strip()})
         except ValidationError as exc:
             raise CatalogError(f"{filename} line {line}: {exc.errors()[0]['loc'][0]}: "
                                f"{exc.errors()[0]['msg']}") from None
