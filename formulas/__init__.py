@@ -107,3 +107,18 @@ __all__ += [
     "PLAN_COLUMNS", "plan_assumptions", "plan_for_deadline", "plan_mem_breakdown", "plan_mem_gb",
     "plan_mfu", "plan_step_seconds", "plan_training",
 ]
+
+from .api_prices import api_price, api_price_list  # noqa: E402
+from .serving_fleet import (  # noqa: E402
+    PLAN_SERVE_COLUMNS,
+    self_host_breakeven_tokens_per_day,
+    serve_plan,
+    serve_tpot_seconds,
+    serve_ttft_seconds,
+)
+
+__all__ += [
+    "api_price", "api_price_list",
+    "PLAN_SERVE_COLUMNS", "self_host_breakeven_tokens_per_day", "serve_plan",
+    "serve_tpot_seconds", "serve_ttft_seconds",
+]
