@@ -16,12 +16,13 @@ __all__ = ["PREFILL_SECONDS", "KV_BYTES_PER_TOKEN", "SERVE_TOKENS_PER_S", "SERVE
 
 ARG_P = Arg("Model id such as \"llama-2-70b\" (MODEL_LIST()), or parameters as a raw count: "
             "7E9 for a 7B model.", "name")
-ARG_MODEL = Arg("Model id, e.g. \"llama-3-70b\" or \"mixtral-8x7b\" (see MODEL_LIST()).", "name")
+ARG_MODEL = Arg("Model id, e.g. \"llama-3-70b\" or \"mixtral-8x7b\" (see MODEL_LIST()), or its "
+                "parameters as a raw count such as 7E9.", "name")
 ARG_BYTES = Arg("Precision: \"bf16\", \"fp8\" (FP8 tensor cores), \"int8\"/\"int4\" (weight-only, "
                 "16-bit compute), \"fp4\"/\"nvfp4\"/\"mxfp4\"; or bytes per weight (2, 1, 0.5).",
                 "name")
-ARG_PRECISION = Arg("Precision: \"bf16\" (default), \"fp8\", \"int8\", \"int4\", \"fp4\", "
-                    "\"nvfp4\" or \"mxfp4\".", "name")
+ARG_PRECISION = Arg("Precision of the weights and compute path: \"bf16\" (default, 2 bytes), "
+                    "\"fp8\", \"int8\", \"int4\" (0.5 bytes), \"fp4\", \"nvfp4\" or \"mxfp4\".", "name")
 ARG_GPU = Arg("GPU id, e.g. \"h100-sxm\" or \"rtx-4090\" (see GPU_LIST()): its peaks, memory "
               "bandwidth, memory and links are used.", "text")
 ARG_PROMPT = Arg("Prompt tokens per request, e.g. 512.")
@@ -58,7 +59,7 @@ def KV_BYTES_PER_TOKEN(model, bytes=2):
 
 
 @udf("Inference",
-     "=SERVE_TOKENS_PER_S(\"llama-2-7b\",\"fp8\",\"h100-sxm\",120,128,2048,1,\"fp8\") -> 6,499",
+     "=SERVE_TOKENS_PER_S(\"llama-2-7b\",\"fp8\",\"h100-sxm\",120,128,2048,1,\"fp8\") -> 6,493",
      P=ARG_P, bytes_per_param=ARG_BYTES, gpu=ARG_GPU,
      batch=Arg("Requests decoded together, e.g. 16 (at most SERVE_MAX_BATCH), or \"max\": "
                "the most whose KV cache fits.", "name"),
@@ -76,10 +77,10 @@ def SERVE_TOKENS_PER_S(P, bytes_per_param, gpu, batch, prompt_tokens, output_tok
      P=ARG_P, bytes_per_param=ARG_BYTES, gpu=ARG_GPU, prompt_tokens=ARG_PROMPT,
      output_tokens=ARG_OUTPUT,
      kv_bytes_per_token=Arg("KV cache: bytes per token of context (KV_BYTES_PER_TOKEN), or "
-                            "\"bf16\"/\"fp8\" with a model id; blank: the model's KV in bf16.",
+                            "\"bf16\"/\"fp8\" with a model id, e.g. 524288 or \"bf16\".",
                             "name"),
      tp=ARG_TP, memory_utilization=ARG_MEM_UTIL)
-def SERVE_MAX_BATCH(P, bytes_per_param, gpu, prompt_tokens, output_tokens, kv_bytes_per_token=None,
+def SERVE_MAX_BATCH(P, bytes_per_param, gpu, prompt_tokens, output_tokens, kv_bytes_per_token,
                     tp=1, memory_utilization=0.9):
     """Largest batch (count of requests) whose KV cache fits beside the weights and a step's workspace, as vLLM accounts memory."""
     return core.serve_max_batch(P, bytes_per_param, gpu, prompt_tokens, output_tokens,
@@ -131,7 +132,7 @@ def SERVE_TTFT_SECONDS(model, gpu, tp, prompt_tokens, batch=1, precision="bf16")
      batch=Arg("Requests in flight on the replica, e.g. 32, or \"max\" (the most whose KV cache "
                "fits).", "name"),
      prompt_tokens=ARG_PROMPT, output_tokens=ARG_OUTPUT, precision=ARG_PRECISION,
-     kv_precision=Arg("KV-cache precision: \"bf16\" (default) or \"fp8\".", "name"))
+     kv_precision=Arg("KV-cache precision: \"bf16\" (default, 2 bytes per value) or \"fp8\" (1 byte).", "name"))
 def SERVE_TPOT_SECONDS(model, gpu, tp, batch, prompt_tokens, output_tokens, precision="bf16",
                        kv_precision=None):
     """Time per output token in seconds each user sees with batch requests in flight (continuous batching, chunked prefill)."""
@@ -141,7 +142,7 @@ def SERVE_TPOT_SECONDS(model, gpu, tp, batch, prompt_tokens, output_tokens, prec
 
 @udf("Inference",
      "=SERVE_PLAN(\"llama-3-70b\",\"h100-sxm\",10,1000,250,\"fp8\",2,0.05,3) -> a table, "
-     "cheapest first: 4 GPUs = 2 replicas of tp 2 ...", broadcast=False,
+     "cheapest first: 4 GPUs = 1 replica of tp 4 ...", broadcast=False,
      model=ARG_MODEL, gpu=ARG_GPU,
      requests_per_s=Arg("Sustained requests per second to serve, e.g. 10."),
      prompt_tokens=ARG_PROMPT, output_tokens=ARG_OUTPUT, precision=ARG_PRECISION,
@@ -175,7 +176,7 @@ def API_PRICE_LIST():
 
 @udf("Inference",
      "=SELF_HOST_BREAKEVEN_TOKENS_PER_DAY(\"llama-3-70b\",\"h100-sxm\",\"groq-llama-3-70b\","
-     "1000,250,2.5,\"fp8\") -> 109E6 tokens per day",
+     "1000,250,2.5,\"fp8\") -> 95E6 tokens per day",
      model=ARG_MODEL, gpu=ARG_GPU,
      price_id=Arg("API list-price row to compare with, e.g. \"deepseek-chat-v3\" "
                   "(API_PRICE_LIST()).", "text"),

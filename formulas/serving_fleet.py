@@ -95,7 +95,7 @@ def serve_ttft_seconds(model, gpu_id, tp, prompt_tokens, batch=1, precision="bf1
     Llama-2-7B in FP8 on one H100 SXM, 2,048-token prompt (TensorRT-LLM v0.9: 30.8 ms):
 
     >>> round(serve_ttft_seconds("llama-2-7b", "h100-sxm", 1, 2048, 1, "fp8") * 1000, 1)
-    28.6
+    28.2
     """
     m = serve_model(model)
     wb, path = resolve_precision(precision)
@@ -152,7 +152,7 @@ def serve_tpot_seconds(model, gpu_id, tp, batch, prompt_tokens, output_tokens,
     Llama-3-70B in FP8 on 2 H100 SXM, 32 users of 1,000 + 250 tokens:
 
     >>> round(serve_tpot_seconds("llama-3-70b", "h100-sxm", 2, 32, 1000, 250, "fp8") * 1000, 1)
-    36.6
+    28.9
     """
     m = serve_model(model)
     wb, path = resolve_precision(precision)
@@ -221,7 +221,7 @@ def serve_plan(model, gpu_id, requests_per_s, prompt_tokens, output_tokens, prec
     --------
     >>> rows = serve_plan("llama-3-70b", "h100-sxm", 10, 1000, 250, "fp8", 2, 0.05, 3)
     >>> [(r[0], r[2]) for r in rows][:2]
-    [(4.0, 2.0), (4.0, 4.0)]
+    [(4.0, 4.0), (4.0, 2.0)]
     """
     m = serve_model(model)
     wb, path = resolve_precision(precision)
@@ -314,7 +314,7 @@ def self_host_breakeven_tokens_per_day(model, gpu_id, price_id, prompt_tokens, o
     >>> v = self_host_breakeven_tokens_per_day("llama-3-70b", "h100-sxm",
     ...     "groq-llama-3-70b", 1000, 250, 2.5, "fp8")
     >>> round(v / 1e6)
-    109
+    95
     """
     from .api_prices import api_price
 

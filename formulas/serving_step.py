@@ -136,8 +136,8 @@ def distinct_experts(experts, top_k, tokens):
     ``E (1 - (1 - k/E)^n)``: each expert is missed by one token with probability
     ``1 - k/E`` (uniform, independent routing) [F22]_.
 
-    >>> round(distinct_experts(8, 2, 1), 6), round(distinct_experts(8, 2, 32), 3)
-    (2.0, 7.992)
+    >>> float(round(distinct_experts(8, 2, 1), 6)), float(round(distinct_experts(8, 2, 32), 3))
+    (2.0, 7.999)
     """
     E = np.asarray(experts, dtype=float)
     return E * (1 - (1 - np.asarray(top_k, dtype=float) / E) ** np.asarray(tokens, dtype=float))
@@ -190,7 +190,7 @@ def serve_model(P) -> ServeModel:
     >>> m = serve_model("mixtral-8x7b"); (m.experts, m.moe_layers, round(m.expert_params / 1e6))
     (8, 32, 176)
     >>> serve_model(7e9).layers
-    32
+    33
     """
     if isinstance(P, ServeModel):
         return P
