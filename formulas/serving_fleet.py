@@ -59,6 +59,34 @@ HOURS_PER_MONTH = 730.0  #: 8,760 hours a year / 12
 _TP_CHOICES = (1, 2, 4, 8, 16, 32, 64)
 
 
+_MAX_TOKENS = 1e8  #: longest prompt or answer accepted (tokens)
+_MAX_TP = 1024
+
+
+def _tokens(name, x, low=1):
+    t = float(v.whole(name, x, low))
+    if t > _MAX_TOKENS:
+        raise InvalidInputError(f"{name} above 100,000,000 tokens is implausible: give tokens "
+                                "per request, e.g. 1000", arg=name, value=x, code="#NUM!")
+    return t
+
+
+def _tp(x):
+    t = int(v.whole("tp", x))
+    if t > _MAX_TP:
+        raise InvalidInputError(f"tp above {_MAX_TP} GPUs per replica is implausible: e.g. 8",
+                                arg="tp", value=x, code="#NUM!")
+    return t
+
+
+def _bounded(name, x, high, example):
+    a = float(v.positive(name, x))
+    if a > high:
+        raise InvalidInputError(f"{name} above {high:g} is implausible: e.g. {example}",
+                                arg=name, value=x, code="#NUM!")
+    return a
+
+
 def _kv(m, kv_precision):
     if kv_precision is None:
         return 2.0
@@ -99,9 +127,9 @@ def serve_ttft_seconds(model, gpu_id, tp, prompt_tokens, batch=1, precision="bf1
     """
     m = serve_model(model)
     wb, path = resolve_precision(precision)
-    n = float(v.whole("prompt_tokens", prompt_tokens))
-    b = float(v.whole("batch", batch))
-    rep = replica(gpu_id, v.whole("tp", tp), path)
+    n = _tokens("prompt_tokens", prompt_tokens)
+    b = _tokens("batch", batch)
+    rep = replica(gpu_id, _tp(tp), path)
     check_weights_fit(m, rep, wb)
     return v.out(step_parts(m, rep, wb, 2.0, b, n / 2, n)["total_s"])
 
@@ -157,23 +185,30 @@ def serve_tpot_seconds(model, gpu_id, tp, batch, prompt_tokens, output_tokens,
     m = serve_model(model)
     wb, path = resolve_precision(precision)
     kvv = _kv(m, kv_precision)
-    prompt = float(v.whole("prompt_tokens", prompt_tokens, 0))
-    out = float(v.whole("output_tokens", output_tokens))
-    rep = replica(gpu_id, v.whole("tp", tp), path)
+    prompt = _tokens("prompt_tokens", prompt_tokens, 0)
+    out = _tokens("output_tokens", output_tokens)
+    rep = replica(gpu_id, _tp(tp), path)
     check_weights_fit(m, rep, wb)
-    cap = float(max_batch(m, rep, wb, kvv, prompt + out))
+    cap = _cap(m, rep, wb, kvv, prompt + out)
     if isinstance(batch, str):
         if batch.strip().lower() != "max":
             raise InvalidInputError("batch is a count of requests or \"max\"", arg="batch",
                                     value=batch)
         b = cap
     else:
-        b = float(v.whole("batch", batch))
+        b = _tokens("batch", batch)
     if b < 1 or b > cap:
         raise InfeasibleError(f"batch does not fit in memory: at most {max(cap, 0):g} requests "
                               "of prompt_tokens + output_tokens on this replica", arg="batch",
                               value=batch)
     return v.out(serve_schedule(m, rep, wb, kvv, b, prompt, out)[0])
+
+
+def _cap(m, rep, wb, kvv, context) -> float:
+    """Most requests a replica runs: what the KV cache allows, and at most one decode token
+    each in a step's token budget (``serve_step_tokens``; vLLM's max_num_seqs never exceeds
+    max_num_batched_tokens)."""
+    return min(float(max_batch(m, rep, wb, kvv, context)), float(rep.step_tokens))
 
 
 def _batches(cap: float) -> list[int]:
@@ -226,12 +261,15 @@ def serve_plan(model, gpu_id, requests_per_s, prompt_tokens, output_tokens, prec
     m = serve_model(model)
     wb, path = resolve_precision(precision)
     kvv = _kv(m, kv_precision)
-    rps = float(v.positive("requests_per_s", requests_per_s))
-    prompt = float(v.whole("prompt_tokens", prompt_tokens, 0))
-    out = float(v.whole("output_tokens", output_tokens))
+    rps = _bounded("requests_per_s", requests_per_s, 1e9, 10)
+    prompt = _tokens("prompt_tokens", prompt_tokens, 0)
+    out = _tokens("output_tokens", output_tokens)
     ttft_slo = math.inf if ttft_slo_s is None else float(v.positive("ttft_slo_s", ttft_slo_s))
     tpot_slo = math.inf if tpot_slo_s is None else float(v.positive("tpot_slo_s", tpot_slo_s))
     price = float(v.non_negative("usd_per_gpu_hour", usd_per_gpu_hour))
+    if price > 1e4:
+        raise InvalidInputError("usd_per_gpu_hour above 10,000 is implausible: e.g. 3",
+                                arg="usd_per_gpu_hour", value=usd_per_gpu_hour, code="#NUM!")
     rows = []
     for tp in _TP_CHOICES:
         rep = replica(gpu_id, tp, path)
@@ -239,7 +277,7 @@ def serve_plan(model, gpu_id, requests_per_s, prompt_tokens, output_tokens, prec
             check_weights_fit(m, rep, wb)
         except InfeasibleError:
             continue
-        cap = float(max_batch(m, rep, wb, kvv, prompt + out))
+        cap = _cap(m, rep, wb, kvv, prompt + out)
         best = None
         for b in _batches(cap):
             tpot, ttft, tps = serve_schedule(m, rep, wb, kvv, b, prompt, out)
@@ -320,10 +358,10 @@ def self_host_breakeven_tokens_per_day(model, gpu_id, price_id, prompt_tokens, o
 
     m = serve_model(model)
     wb, path = resolve_precision(precision)
-    prompt = float(v.whole("prompt_tokens", prompt_tokens, 0))
-    out = float(v.whole("output_tokens", output_tokens))
+    prompt = _tokens("prompt_tokens", prompt_tokens, 0)
+    out = _tokens("output_tokens", output_tokens)
     price = (default_usd_per_gpu_hour(gpu_id) if usd_per_gpu_hour is None
-             else float(v.positive("usd_per_gpu_hour", usd_per_gpu_hour)))
+             else _bounded("usd_per_gpu_hour", usd_per_gpu_hour, 1e4, 3))
     a = (prompt * api_price(price_id, "input_usd_per_m")
          + out * api_price(price_id, "output_usd_per_m")) / 1e6
     best = math.inf
@@ -333,7 +371,7 @@ def self_host_breakeven_tokens_per_day(model, gpu_id, price_id, prompt_tokens, o
             check_weights_fit(m, rep, wb)
         except InfeasibleError:
             continue
-        cap = float(max_batch(m, rep, wb, 2.0, prompt + out))
+        cap = _cap(m, rep, wb, 2.0, prompt + out)
         if cap < 1:
             continue
         tpot, _, _ = serve_schedule(m, rep, wb, 2.0, cap, prompt, out)

@@ -189,6 +189,8 @@ def serve_model(P) -> ServeModel:
 
     >>> m = serve_model("mixtral-8x7b"); (m.experts, m.moe_layers, round(m.expert_params / 1e6))
     (8, 32, 176)
+    >>> m = serve_model("deepseek-v3"); round(m.expert_params / 1e6, 1)
+    41.9
     >>> serve_model(7e9).layers
     33
     """
@@ -205,19 +207,30 @@ def serve_model(P) -> ServeModel:
             kvv = (m.kv_lora_rank + m.qk_rope_head_dim) or _MLA_VALUES_PER_LAYER[m.id]
         else:
             kvv = 2 * m.kv_heads * hd
+        # One routed expert's weights from the catalog's own counts: total - active =
+        # moe_layers x (E - k) x expert (shared experts and dense parts are in both); the
+        # architecture's 3 x hidden x moe_ffn where the counts are missing.
+        expert_p = float(mats * m.hidden * moe_ffn)
+        if experts > 1:
+            spare = (m.params - m.active_params) / (moe_layers * (experts - m.experts_per_token))
+            if spare > 0:
+                expert_p = spare
         ffn_tok = max(m.ffn if m.dense_layers or experts == 1 else 0,
                       moe_ffn * (m.experts_per_token + m.shared_experts) if experts > 1 else 0)
         return ServeModel(
             id=m.id, total_params=float(m.params), active_params=float(m.active_params),
             layers=m.layers, hidden=m.hidden, heads=m.heads, kv_heads=m.kv_heads, head_dim=hd,
             ffn=ffn_tok, experts=experts, experts_per_token=max(int(m.experts_per_token), 1),
-            expert_params=float(mats * m.hidden * moe_ffn), moe_layers=moe_layers,
+            expert_params=expert_p, moe_layers=moe_layers,
             kv_values_per_layer=float(kvv), sliding_window=m.sliding_window,
             sliding_layers=m.sliding_layers if m.sliding_window else 0, known_shape=True)
-    p = float(P)
-    if not p >= 1e6:
-        raise InvalidInputError(f"P is a raw parameter count (7E9 for 7B) or a model id, got "
-                                f"{p:g}", arg="P", value=P, code="#NUM!")
+    from . import _validate as v
+
+    p = float(v.params("P", P))
+    if p > 1e14:
+        raise InvalidInputError(f"P above 1E14 parameters is implausible: give a raw count "
+                                f"such as 7E9, or a model id (got {p:g})", arg="P", value=P,
+                                code="#NUM!")
     aspect = plan_assumption("serve_aspect_ratio")
     h = (aspect * p / 12) ** (1 / 3)
     layers = max(1, round(h / aspect))

@@ -26,10 +26,15 @@ from typing import Mapping
 from openpyxl.workbook import Workbook
 
 from formulas.api_prices import api_prices
-from formulas.serving_fleet import HOURS_PER_MONTH, default_usd_per_gpu_hour, serve_schedule
+from formulas.serving_fleet import (
+    HOURS_PER_MONTH,
+    _batches,
+    _cap,
+    default_usd_per_gpu_hour,
+    serve_schedule,
+)
 from formulas.serving_step import (
     check_weights_fit,
-    max_batch,
     replica,
     resolve_precision,
     serve_model,
@@ -63,16 +68,9 @@ def serving_table(model, gpu, precision, prompt, output, ttft_slo, tpot_slo):
         except ValueError:
             rows.append((tp, None, None, None, None))
             continue
-        cap = float(max_batch(m, rep, wb, 2.0, prompt + output))
+        cap = _cap(m, rep, wb, 2.0, prompt + output)
         best = None
-        b = 1
-        batches = []
-        while b < cap:
-            batches.append(b)
-            b *= 2
-        if cap >= 1:
-            batches.append(int(cap))
-        for b in batches:
+        for b in _batches(cap):
             tpot, ttft, tps = serve_schedule(m, rep, wb, 2.0, b, float(prompt), float(output))
             if tpot <= tpot_slo and ttft <= ttft_slo and (best is None or tps > best[2]):
                 best = (tp, b, tps, ttft, tpot)
