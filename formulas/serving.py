@@ -374,7 +374,8 @@ def serve_tokens_per_s(P, bytes_per_param, gpu_id, batch, prompt_tokens, output_
 
 
 def serve_max_batch(P, bytes_per_param, gpu_id, prompt_tokens, output_tokens,
-                    kv_bytes_per_token=None, tp=1, memory_utilization=None):
+                    kv_bytes_per_token=None, tp=1, memory_utilization=None, *,
+                    accounting="vllm"):
     """Largest batch whose KV cache fits beside the weights and a step's workspace.
 
     Parameters
@@ -384,6 +385,10 @@ def serve_max_batch(P, bytes_per_param, gpu_id, prompt_tokens, output_tokens,
     kv_bytes_per_token : float or str, optional
         KV-cache bytes per token of context, or a KV precision with a model id; None: the
         model's KV cache in 16-bit (a bare ``P`` needs a number > 0).
+    accounting : {"vllm", "plain"}, keyword-only
+        ``"vllm"`` (default) as below; ``"plain"``: ``tp x memory x utilization`` of the
+        catalog memory less the weights, the accounting of earlier versions (and of the
+        roofline with a given ``efficiency``).
 
     Returns
     -------
@@ -417,7 +422,11 @@ def serve_max_batch(P, bytes_per_param, gpu_id, prompt_tokens, output_tokens,
                                 arg="kv_bytes_per_token", value=kv_bytes_per_token,
                                 code="#NUM!")
     v.whole("tp", tp)
-    rep = replica(spec, tp, path, None, memory_utilization)
+    if accounting not in ("vllm", "plain"):
+        raise InvalidInputError("accounting is \"vllm\" or \"plain\"", arg="accounting",
+                                value=accounting)
+    rep = replica(spec, tp, path, None, memory_utilization,
+                  plain_memory=accounting == "plain")
     check_weights_fit(m, rep, wb)
     cap = _fit_batch(m, rep, wb, kvv, prompt + out)
     if np.any(cap < 1):

@@ -258,6 +258,7 @@ class Replica:
     ar_latency_s: float
     link_bytes_per_s: float  #: per GPU, one direction, times the link efficiency
     memory: float  #: bytes the engine may use on the replica
+    workspace: bool  #: count a step's activation workspace (vLLM's accounting)
     step_tokens: float
     act_bytes: float
 
@@ -266,12 +267,16 @@ def _gpu(g) -> GpuSpec:
     return g if isinstance(g, GpuSpec) else gpu(g)
 
 
-def replica(gpu_id, tp=1, path="bf16", efficiency=None, memory_utilization=None) -> Replica:
+def replica(gpu_id, tp=1, path="bf16", efficiency=None, memory_utilization=None, *,
+            plain_memory=None) -> Replica:
     """The replica of ``tp`` GPUs on a compute path, with calibrated or given efficiency.
 
     ``efficiency`` (a number) replaces both the bandwidth and the compute fraction and
     removes the per-step overhead, the all-reduces and the matmul non-overlap: the roofline
-    of earlier versions.
+    of earlier versions, which also counted memory plainly (``plain_memory``: catalog
+    memory x utilization, no activation workspace). By default memory is counted as vLLM
+    does: the memory the device shows (``serve_visible_memory_ratio``) x utilization, less
+    one step's workspace.
     """
     spec = _gpu(gpu_id)
     g = spec.id
@@ -287,7 +292,9 @@ def replica(gpu_id, tp=1, path="bf16", efficiency=None, memory_utilization=None)
     else:
         path, peak, key = "bf16", peak16, "serve_compute_fraction_bf16"
     util = plan_assumption_serve_util(memory_utilization)
-    memory = tp_i * spec.memory_gb * GB * plan_assumption("serve_visible_memory_ratio", g) * util
+    plain = efficiency is not None if plain_memory is None else bool(plain_memory)
+    visible = 1.0 if plain else plan_assumption("serve_visible_memory_ratio", g)
+    memory = tp_i * spec.memory_gb * GB * visible * util
     scaleup = spec.scaleup_gpus or plan_assumption("gpus_per_node", g)
     if tp_i <= scaleup:
         link = spec.interconnect_gbps / 2 * GB * plan_assumption("scale_up_efficiency", g)
@@ -312,7 +319,7 @@ def replica(gpu_id, tp=1, path="bf16", efficiency=None, memory_utilization=None)
     return Replica(spec=spec, tp=tp_i, path=path, peak=tp_i * peak * cf,
                    peak16=tp_i * peak16 * c16, bw=tp_i * spec.mem_bw_gbps * GB * bwf,
                    overlap=overlap, overhead_s=overhead, ar_latency_s=lat,
-                   link_bytes_per_s=link, memory=memory,
+                   link_bytes_per_s=link, memory=memory, workspace=not plain,
                    step_tokens=plan_assumption("serve_step_tokens", g),
                    act_bytes=plan_assumption("serve_activation_bytes", g))
 
@@ -398,7 +405,8 @@ def memory_parts(m: ServeModel, rep: Replica, bytes_per_param, kv_bytes_per_valu
     gate/up intermediates vLLM's profiling run measures).
     """
     weights = m.total_params * bytes_per_param
-    work = rep.tp * rep.step_tokens * (4 * m.hidden + 2 * m.ffn / rep.tp) * rep.act_bytes
+    work = (rep.tp * rep.step_tokens * (4 * m.hidden + 2 * m.ffn / rep.tp) * rep.act_bytes
+            if rep.workspace else 0.0)
     kv = np.asarray(batch, dtype=float) * m.kv_bytes(context, kv_bytes_per_value) \
         * kv_bytes_per_gpu_factor(m, rep.tp)
     return {"weights": weights, "workspace": work, "kv": kv, "usable": rep.memory}
