@@ -447,7 +447,7 @@ def _invoke_checked(spec: _Spec, args: tuple):
             if a.kind == "model" and unwrapped[i][1] and _model_table(unwrapped[i][0]):
                 try:
                     unwrapped[i] = (core.custom_model(
-                        {r[0]: r[1] for r in unwrapped[i][0] if not _is_blank(r[0])},
+                        [(r[0], r[1]) for r in unwrapped[i][0] if not _is_blank(r[0])],
                         spec.params[i]), False)
                 except FormulasError as exc:
                     raise _naming(exc, spec.params[i]) from None

@@ -96,7 +96,7 @@ def max_context_tokens(model, gpu_id, tp, batch=1, precision="bf16", kv_precisio
     G, local, w = m.global_layers, m.layers - m.global_layers, m.sliding_window
     if local and w:
         below = room / (m.layers * per_value)  # every layer still caching every token
-        above = w + (room / per_value - local * w) / G if G else np.inf
+        above = (room / per_value - local * w) / G if G else np.inf
         tokens = np.where(below <= w, below, above)
     else:
         tokens = room / (m.layers * per_value)

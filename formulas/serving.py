@@ -176,9 +176,10 @@ def kv_bytes_per_token(model_id, bytes=2):
     Keys and values of every layer and KV head [P22]_ (as in ``KV_CACHE_GB``), by the
     model's attention design (:meth:`formulas.arch.Arch.kv_bytes_per_token`): multi-head
     latent attention caches ``kv_lora_rank + qk_rope_head_dim`` values per layer
-    (DeepSeek-V3: ``61 * (512 + 64) * bytes``, arXiv 2412.19437 §2.1.1); layers with a
-    sliding window hold at most the window, so a long context grows by the other layers
-    only (gpt-oss-120b: 18 of 36 layers).
+    (DeepSeek-V3: ``61 * (512 + 64) * bytes``, arXiv 2412.19437 §2.1.1). Every layer is
+    counted: exact while a context is within a model's sliding window, an upper bound
+    beyond it (gpt-oss-120b's 18 sliding layers hold 128 tokens; ``KV_CACHE_GB`` with a
+    model id applies the window).
 
     Examples
     --------

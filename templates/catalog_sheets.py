@@ -74,7 +74,7 @@ MODEL_COLUMNS = (
     ("sliding_window", "Sliding window (tokens)", "count", None),
     ("sliding_layers", "Sliding-window layers", "count", None),
     ("weight_format", "Released weights", None, None),
-    ("kv_values_per_token", "KV values cached per token of a long context", "count",
+    ("kv_values_per_token", "KV values cached per token (all layers)", "count",
      "Model_KVValues"),
     ("params", "Total parameters (raw)", "count", "Model_Params"),
     ("active_params", "Active parameters (raw)", "count", "Model_Active"),
