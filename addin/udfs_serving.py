@@ -14,10 +14,10 @@ __all__ = ["PREFILL_SECONDS", "KV_BYTES_PER_TOKEN", "SERVE_TOKENS_PER_S", "SERVE
            "SERVE_GPUS", "COST_PER_M_TOKENS", "SERVE_TTFT_SECONDS", "SERVE_TPOT_SECONDS",
            "SERVE_PLAN", "API_PRICE", "API_PRICE_LIST", "SELF_HOST_BREAKEVEN_TOKENS_PER_DAY"]
 
-ARG_P = Arg("Model id such as \"llama-2-70b\" (MODEL_LIST()), or parameters as a raw count: "
-            "7E9 for a 7B model.", "name")
+ARG_P = Arg("Model id such as \"llama-2-70b\" (MODEL_LIST()), a MODEL_SPEC field/value range "
+            "of a custom model, or parameters as a raw count: 7E9 for a 7B model.", "model")
 ARG_MODEL = Arg("Model id, e.g. \"llama-3-70b\" or \"mixtral-8x7b\" (see MODEL_LIST()), or its "
-                "parameters as a raw count such as 7E9.", "name")
+                "parameters as a raw count such as 7E9.", "model")
 ARG_BYTES = Arg("Precision: \"bf16\", \"fp8\" (FP8 tensor cores), \"int8\"/\"int4\" (weight-only, "
                 "16-bit compute), \"fp4\"/\"nvfp4\"/\"mxfp4\"; or bytes per weight (2, 1, 0.5).",
                 "name")

@@ -51,10 +51,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalog import GpuSpec, ModelSpec, gpu, model
+from .arch import Arch, resolve_model
+from .catalog import GpuSpec, ModelSpec, gpu
 from .errors import InfeasibleError, InvalidInputError, UnknownNameError
 from .plan import plan_assumption
-from .units import GB, TERA
+from .units import GB, PRECISION_BYTES, TERA
 
 __all__ = [
     "PRECISIONS",
@@ -69,27 +70,20 @@ __all__ = [
     "distinct_experts",
 ]
 
-#: Precision name -> (bytes per weight, compute path). Weight-only formats (int8, int4)
-#: dequantise to 16-bit and compute on the BF16 path; fp8 runs FP8 tensor cores; the FP4
-#: formats run FP4 tensor cores where the GPU has them (``tflops_fp4``), else 16-bit.
-#: NVFP4 stores one FP8 (E4M3) scale per 16 values (4.5 bits, NVIDIA Blackwell docs);
-#: MXFP4 one 8-bit (E8M0) scale per 32 values (4.25 bits, OCP Microscaling spec v1.0).
+#: Precision name -> (bytes per weight, compute path). Bytes are the storage sizes of
+#: :data:`formulas.units.PRECISION_BYTES` (block scales of NVFP4 and MXFP4 included).
+#: Weight-only formats (int8, int4) dequantise to 16-bit and compute on the BF16 path; fp8
+#: runs FP8 tensor cores; the FP4 formats run FP4 tensor cores where the GPU has them
+#: (``tflops_fp4``), else the 16-bit path.
+_PATHS = {"bf16": "bf16", "bfloat16": "bf16", "fp16": "bf16", "float16": "bf16",
+          "half": "bf16", "fp8": "fp8", "float8": "fp8", "int8": "bf16", "int4": "bf16",
+          "nf4": "bf16", "fp4": "fp4", "nvfp4": "fp4", "mxfp4": "fp4"}
 PRECISIONS: dict[str, tuple[float, str]] = {
-    "bf16": (2.0, "bf16"), "bfloat16": (2.0, "bf16"), "fp16": (2.0, "bf16"),
-    "float16": (2.0, "bf16"), "half": (2.0, "bf16"),
-    "fp8": (1.0, "fp8"), "float8": (1.0, "fp8"), "e4m3": (1.0, "fp8"),
-    "int8": (1.0, "bf16"), "w8a16": (1.0, "bf16"),
-    "int4": (0.5, "bf16"), "w4a16": (0.5, "bf16"), "nf4": (0.5, "bf16"),
-    "fp4": (0.5, "fp4"), "nvfp4": (0.5625, "fp4"), "mxfp4": (0.53125, "fp4"),
-}
+    k: (PRECISION_BYTES[k], path) for k, path in _PATHS.items() if k in PRECISION_BYTES}
 #: KV-cache precision name -> bytes per cached value.
 KV_PRECISIONS: dict[str, float] = {"bf16": 2.0, "fp16": 2.0, "bfloat16": 2.0, "fp8": 1.0,
                                    "float8": 1.0, "e4m3": 1.0}
 
-#: Multi-head latent attention caches a compressed latent instead of K and V: DeepSeek-V3
-#: keeps ``d_c + d_h^R = 512 + 64`` values per layer and token (arXiv 2412.19437 §2.1.1),
-#: used when the catalog row leaves kv_lora_rank blank.
-_MLA_VALUES_PER_LAYER = {"deepseek-v3": 512 + 64}
 
 
 def _key(name: str) -> str:
@@ -190,40 +184,32 @@ def serve_model(P) -> ServeModel:
     >>> m = serve_model("mixtral-8x7b"); (m.experts, m.moe_layers, round(m.expert_params / 1e6))
     (8, 32, 176)
     >>> m = serve_model("deepseek-v3"); round(m.expert_params / 1e6, 1)
-    41.9
+    44.0
     >>> serve_model(7e9).layers
     33
     """
     if isinstance(P, ServeModel):
         return P
-    if isinstance(P, (str, ModelSpec)):
-        m = P if isinstance(P, ModelSpec) else model(P)
-        hd = m.head_dim or m.hidden // m.heads
-        moe_ffn = m.moe_ffn or m.ffn
-        mats = 3 if m.gated_ffn else 2
-        experts = max(int(m.experts), 1)
-        moe_layers = m.layers - m.dense_layers if experts > 1 else 0
-        if m.attention == "mla" or m.kv_lora_rank or m.id in _MLA_VALUES_PER_LAYER:
-            kvv = (m.kv_lora_rank + m.qk_rope_head_dim) or _MLA_VALUES_PER_LAYER[m.id]
-        else:
-            kvv = 2 * m.kv_heads * hd
-        # One routed expert's weights from the catalog's own counts: total - active =
-        # moe_layers x (E - k) x expert (shared experts and dense parts are in both); the
-        # architecture's 3 x hidden x moe_ffn where the counts are missing.
-        expert_p = float(mats * m.hidden * moe_ffn)
-        if experts > 1:
-            spare = (m.params - m.active_params) / (moe_layers * (experts - m.experts_per_token))
-            if spare > 0:
-                expert_p = spare
-        ffn_tok = max(m.ffn if m.dense_layers or experts == 1 else 0,
-                      moe_ffn * (m.experts_per_token + m.shared_experts) if experts > 1 else 0)
+    if isinstance(P, (str, ModelSpec, Arch)):
+        a = P if isinstance(P, Arch) else resolve_model(P, "model")
+        moe = a.is_moe
+        ffn_tok = max(a.dense_ffn if a.dense_layers else 0,
+                      a.moe_ffn * (a.experts_per_token + a.shared_experts) if moe else 0)
+        expert_p = a.expert_params
+        if moe and a.moe_layers * a.experts * expert_p > a.total_params:
+            # counts that do not add up: one expert from total - active instead
+            expert_p = (a.total_params - a.active_params) / (
+                a.moe_layers * (a.experts - a.experts_per_token))
         return ServeModel(
-            id=m.id, total_params=float(m.params), active_params=float(m.active_params),
-            layers=m.layers, hidden=m.hidden, heads=m.heads, kv_heads=m.kv_heads, head_dim=hd,
-            ffn=ffn_tok, experts=experts, experts_per_token=max(int(m.experts_per_token), 1),
-            expert_params=expert_p, moe_layers=moe_layers,
-            kv_values_per_layer=float(kvv), sliding_window=m.sliding_window,
-            sliding_layers=m.sliding_layers if m.sliding_window else 0, known_shape=True)
+            id=a.id, total_params=float(a.total_params), active_params=float(a.active_params),
+            layers=a.layers, hidden=a.hidden, heads=a.heads, kv_heads=a.kv_heads,
+            head_dim=a.head_dim, ffn=ffn_tok or a.ffn, experts=max(int(a.experts), 1),
+            experts_per_token=max(int(a.experts_per_token), 1), expert_params=float(expert_p),
+            moe_layers=a.moe_layers if moe else 0,
+            kv_values_per_layer=float(a.kv_values_per_token_layer()),
+            sliding_window=a.sliding_window or 0,
+            sliding_layers=(a.layers - a.global_layers) if a.sliding_window else 0,
+            known_shape=True)
     from . import _validate as v
 
     p = float(v.params("P", P))
