@@ -1,9 +1,16 @@
-"""Serving a model: prefill and decode on the roofline, batch limits, fleet size, token cost.
+"""Serving a model: prefill and decode steps, batch limits, fleet size, token cost.
 
 A request is a prompt of ``prompt_tokens`` followed by ``output_tokens`` generated tokens.
 Prefill (the prompt) is compute-bound: ``2 P`` FLOPs per token. Each decode step reads
 every weight once for the whole batch, plus the KV cache of every sequence, so it is
 bound by memory bandwidth until the batch is large enough to become compute-bound.
+
+By default (``efficiency`` left blank) every time comes from the calibrated step model of
+:mod:`formulas.serving_step` (achievable fractions of bandwidth and peak, tensor-parallel
+all-reduces, a per-step overhead, mixture-of-experts reads, FP8/FP4 compute paths) and
+memory is counted as vLLM does. A number as ``efficiency`` keeps the plain roofline of
+earlier versions at that fraction of peak. Latency targets, fleets and API prices are in
+:mod:`formulas.serving_fleet` and :mod:`formulas.api_prices`.
 
 References
 ----------
