@@ -109,7 +109,7 @@ def _refuse(shape, hw, lay, res, i):
                                            "activations_gb")}
     worst = max(parts, key=parts.get)
     fix = {"activations_gb": "full recomputation, a smaller mb, or a larger tp, cp or pp",
-           "optimizer_gb": "a larger dp (the optimizer state is sharded over it) or zero1",
+           "optimizer_gb": "a larger dp (the optimizer state is sharded over dp x cp)",
            "weights_gb": "a larger pp or tp", "grads_gb": "a larger pp or tp"}[worst]
     return InfeasibleError(
         f"{shape.id} on this layout needs {need:.1f} GB per GPU, more than the "
