@@ -32,6 +32,7 @@ from typing import Any, Callable
 import numpy as np
 
 import formulas as core
+from formulas.arch import CUSTOM_FIELDS
 from formulas.errors import FormulasError, InvalidInputError
 
 try:  # xlwings is optional for the core; the decorators are no-ops off Windows/Lite/Server
@@ -185,6 +186,9 @@ def _model_table(rows) -> bool:
     keys = [r[0] for r in rows if not _is_blank(r[0])]
     if not keys or not all(isinstance(k, str) for k in keys):
         return False
+    first = keys[0].strip().lower().replace("-", "_").replace(" ", "_")
+    if first not in CUSTOM_FIELDS and isinstance(rows[0][1], str):
+        return False  # a row of two model ids, not a field/value table
     try:
         for k in keys:
             float(k.strip().rstrip("%"))

@@ -16,8 +16,8 @@ __all__ = ["TRAIN_STEP_SECONDS", "TRAIN_MEM_GB_PER_GPU", "TRAIN_STEP_BREAKDOWN",
 
 GROUP = "Training plan"
 
-_MODEL = Arg("Model catalog id, e.g. \"llama-3.1-405b\" or \"deepseek-v3\" (see MODEL_LIST()).",
-             "text")
+_MODEL = Arg("Model id, e.g. \"llama-3.1-405b\" (126 layers) or \"deepseek-v3\" (256 experts), "
+             "or a two-column range of MODEL_SPEC fields and values.", "model")
 _GPU = Arg("GPU catalog id, e.g. \"h100-sxm\" or \"b200\" (see GPU_LIST()).", "text")
 _LAYOUT = Arg("Layout text, e.g. \"tp8 pp16 dp64\" or \"TP4 PP8 CP2 DP32 EP8 VP8 MB1\" "
               "(GPUs = tp x pp x cp x dp); vp, mb, zero0-3, none/selective/full are chosen "

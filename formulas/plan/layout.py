@@ -67,7 +67,7 @@ def parse_layout(text) -> Layout:
     >>> parse_layout("tp8 pp16")
     Traceback (most recent call last):
     ...
-    formulas.errors.InvalidInputError: #VALUE! layout 'tp8 pp16' has no dp: add e.g. dp1 (GPUs = tp x pp x cp x dp)
+    formulas.errors.InvalidInputError: layout 'tp8 pp16' has no dp: add e.g. dp1 (GPUs = tp x pp x cp x dp)
     """
     if not isinstance(text, str) or not text.strip():
         raise InvalidInputError("layout must be text such as \"tp8 pp16 dp64\"", arg="layout",

@@ -31,9 +31,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from types import SimpleNamespace
 
-from ..catalog import ModelSpec, model as _catalog_model
+from ..arch import resolve_model
 from ..errors import InvalidInputError
 
 __all__ = ["TrainShape", "train_shape"]
@@ -85,8 +84,8 @@ class TrainShape:
         (``s/2`` causal; about the window ``w`` on sliding-window layers), forward and
         backward (``x 3``), per layer.
 
-        >>> round(train_shape("llama-3-8b").flops_per_token(8192) / 1e9, 1)
-        60.4
+        >>> round(train_shape("llama-3.1-8b").flops_per_token(8192) / 1e9, 1)
+        54.6
         """
         return 6 * self.active_params + self.attn_flops_per_token(seq_len) * self.layers
 
@@ -107,16 +106,11 @@ def _get(m, name, default=None):
 
 @functools.lru_cache(maxsize=256)
 def _shape_of_id(model_id: str) -> TrainShape:
-    try:
-        from .. import arch  # the catalog's architecture view, where present
-        m = arch.resolve_model(model_id)
-    except ImportError:
-        m = _catalog_model(model_id)
-    return _shape(m)
+    return _shape(resolve_model(model_id))
 
 
 def train_shape(model) -> TrainShape:
-    """The :class:`TrainShape` of a catalog id, catalog row, ``Arch`` or field mapping.
+    """The :class:`TrainShape` of a catalog id, ``Arch``, catalog row or field/value table.
 
     >>> s = train_shape("deepseek-v3")
     >>> s.is_moe, s.experts, s.top_k
@@ -126,11 +120,7 @@ def train_shape(model) -> TrainShape:
         return model
     if isinstance(model, str):
         return _shape_of_id(model.strip())
-    if isinstance(model, dict):
-        fields = {**{k: f.default for k, f in ModelSpec.model_fields.items()
-                     if not f.is_required()}, **model}
-        model = SimpleNamespace(**fields)
-    return _shape(model)
+    return _shape(resolve_model(model))
 
 
 def _shape(m) -> TrainShape:

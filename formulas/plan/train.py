@@ -157,8 +157,9 @@ def train_step_seconds(model, gpu, layout, seq_len, global_batch, precision="bf1
     Llama 3.1 8B on 8 H100s, 8K tokens, 128 sequences (NVIDIA measured 12.91 s in BF16,
     9.67 s in FP8):
 
-    >>> round(train_step_seconds("llama-3-8b", "h100-sxm", "tp1 pp1 cp2 dp4 mb1", 8192, 128), 1)
-    12.9
+    >>> round(train_step_seconds("llama-3.1-8b", "h100-sxm", "tp1 pp1 cp2 dp4 mb1", 8192, 128),
+    ...       1)
+    12.6
     """
     return train_step(model, gpu, layout, seq_len, global_batch, precision)["step_s"]
 
@@ -168,7 +169,7 @@ def train_mem_gb_per_gpu(model, gpu, layout, seq_len, global_batch, precision="b
 
     >>> round(train_mem_gb_per_gpu("llama-3.1-405b", "h100-sxm", "tp8 pp16 dp128 vp1 mb1",
     ...                            8192, 2048), 1)
-    62.8
+    59.3
     """
     return train_step(model, gpu, layout, seq_len, global_batch, precision)["mem_gb"]
 
