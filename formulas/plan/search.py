@@ -216,7 +216,7 @@ def train_plan_deadline(model, tokens, gpu, max_days, usd_per_gpu_hour=0.0, seq_
                               value=max_days)
 
     def best(counts):
-        res = _search(shape, hw, s, B, p, counts, pruned=True)
+        res = _search(shape, hw, s, B, p, counts, pruned=False)
         if len(res["step_s"]):
             res = _finish(shape, hw, s, T, res)
             ok = np.nonzero(res["days"] <= days_max)[0]

@@ -186,7 +186,9 @@ def evaluate(shape: TrainShape, hw: TrainHardware, s, B, precision: str, tp, pp,
     ``rc``: 0 none, 1 selective, 2 full recomputation. Returns a dict of arrays:
     ``mem_gb``, the memory parts (``weights_gb``, ``grads_gb``, ``optimizer_gb``,
     ``activations_gb``, ``buffers_gb``), the parts of :data:`STEP_PARTS`, ``step_s``,
-    ``micro_batches``, ``n_first``, ``n_mid``, ``n_last``.
+    ``micro_batches``, ``n_first``, ``n_mid``, ``n_last`` (layers per stage) and
+    ``slowest_layers`` (the slowest GPU's work in layer-equivalents: each per-layer part
+    of the step is ``micro_batches x slowest_layers x`` its time per layer).
     """
     k = _k(hw.gpu_id)
     tp, pp, cp, dp, ep, vp, mb, zero, rc = (np.asarray(x, dtype=float)
@@ -320,5 +322,6 @@ def evaluate(shape: TrainShape, hw: TrainHardware, s, B, precision: str, tp, pp,
     out["buffers_gb"] = k["cuda_context_gb"] + k["allocator_fragmentation"] * state + out.pop("work_gb")
     out["mem_gb"] = state + out["buffers_gb"]
     out.update(parts)
-    out.update(step_s=step, micro_batches=m, n_first=n_first, n_mid=n_mid, n_last=n_last)
+    out.update(step_s=step, micro_batches=m, n_first=n_first, n_mid=n_mid, n_last=n_last,
+               slowest_layers=slowest)
     return out
