@@ -60,6 +60,7 @@ class TrainShape:
     attn_params: float  #: per layer
     dense_ffn_params: float  #: per dense layer
     expert_params: float  #: one routed expert
+    moe_ffn: int  #: one expert's FFN width
     shared_params: float  #: the shared experts of one MoE layer
     router_params: float
     embed_params: float  #: input embedding
@@ -168,7 +169,7 @@ def _shape(m) -> TrainShape:
         dense_layers=L - moe_layers, moe_layers=moe_layers, hidden=h, vocab=V, heads=heads,
         kv_heads=kvh, d_qk=d_qk, d_v=d_v, experts=E, top_k=k, shared_experts=shared,
         attn_params=float(attn), dense_ffn_params=float(mult * h * dense_ffn),
-        expert_params=float(expert), shared_params=float(shared * expert),
+        expert_params=float(expert), moe_ffn=moe_ffn, shared_params=float(shared * expert),
         router_params=float(h * E if E > 1 else 0), embed_params=float(V * h),
         output_params=float(V * h), act_attn_bytes=act_attn, act_dense_bytes=act_dense,
         act_moe_bytes=act_moe,

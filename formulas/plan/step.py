@@ -10,8 +10,9 @@ layers. Per layer (forward + backward):
 
 * GEMMs: ``6 x`` the layer's active linear parameters ``x n / tp`` FLOPs at the
   precision's peak x ``gemm_fraction`` (per GPU and precision, a sourced row). Routed
-  experts run as grouped GEMMs at ``M / (M + grouped_gemm_half_tokens)`` of that rate,
-  ``M = n k ep / E`` tokens per expert;
+  experts run as grouped GEMMs at ``grouped_gemm_fraction x M / (M + 128) x W / (W +
+  128)`` of that rate (``128 = grouped_gemm_half_tokens``, the kernel's tile), ``M = n k
+  ep / E`` tokens per expert and ``W = f_e / tp`` of each expert's FFN columns per GPU;
 * attention: ``6 heads (d_qk + d_v) x`` mean keys per query ``x n / tp`` FLOPs at the BF16
   peak x ``attention_fraction`` (FlashAttention stays BF16 under FP8 training);
 * memory-bound work: ``act_hbm_passes x`` stored activation bytes ``/ tp`` / HBM
@@ -208,8 +209,10 @@ def evaluate(shape: TrainShape, hw: TrainHardware, s, B, precision: str, tp, pp,
     attn_lin = 6 * S.attn_params
     if S.is_moe:
         per_expert = n * S.top_k * ep / S.experts  # tokens each local expert sees
-        grouped = k["grouped_gemm_fraction"] * per_expert / (
-            per_expert + k["grouped_gemm_half_tokens"])
+        width = S.moe_ffn / tp  # each expert's FFN columns on one GPU
+        tile = k["grouped_gemm_half_tokens"]
+        grouped = (k["grouped_gemm_fraction"] * per_expert / (per_expert + tile)
+                   * width / (width + tile))
         moe_lin = 6 * (S.router_params + S.shared_params) + 6 * S.top_k * S.expert_params / grouped
     else:
         moe_lin = 0.0
