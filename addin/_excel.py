@@ -32,7 +32,6 @@ from typing import Any, Callable
 import numpy as np
 
 import formulas as core
-from formulas.arch import CUSTOM_FIELDS
 from formulas.errors import FormulasError, InvalidInputError
 
 try:  # xlwings is optional for the core; the decorators are no-ops off Windows/Lite/Server
@@ -173,28 +172,29 @@ def _model(name: str, x):
         try:
             return _number(name, x)
         except InvalidInputError:
+            pass
+        try:
             return core.resolve_model(x, name)
+        except core.UnknownNameError as exc:
+            exc.message = exc.message.replace("is not in the model catalog",
+                                              "is neither a number nor a model id", 1)
+            exc.args = (exc.message,)
+            raise
     return _number(name, x)
 
 
 def _model_table(rows) -> bool:
-    """True for a two-column range whose first column holds field names (text)."""
+    """True for a two-column range whose first column holds MODEL_SPEC field names (at
+    least one of them spelled right, so a misspelt one is named, not taken for a model id)."""
     if not (isinstance(rows, list) and rows and all(isinstance(r, list) for r in rows)):
         return False
-    if len(rows[0]) != 2 or any(len(r) != 2 for r in rows):
+    if any(len(r) != 2 for r in rows):
         return False
     keys = [r[0] for r in rows if not _is_blank(r[0])]
     if not keys or not all(isinstance(k, str) for k in keys):
         return False
-    first = keys[0].strip().lower().replace("-", "_").replace(" ", "_")
-    if first not in CUSTOM_FIELDS and isinstance(rows[0][1], str):
-        return False  # a row of two model ids, not a field/value table
-    try:
-        for k in keys:
-            float(k.strip().rstrip("%"))
-        return False  # numbers stored as text: an ordinary range
-    except ValueError:
-        return True
+    fields = set(core.arch.CUSTOM_FIELDS)
+    return any(k.strip().lower().replace("-", "_").replace(" ", "_") in fields for k in keys)
 
 
 _CONVERTERS: dict[str, Callable[[str, Any], Any]] = {

@@ -71,12 +71,12 @@ def max_context_tokens(model, gpu_id, tp, batch=1, precision="bf16", kv_precisio
     --------
     Llama-3.1-8B in bf16 on one H100 (80 GB): 72 GB less 16.06 GB of weights leaves
     55.94 GB, at 131,072 bytes per token about 426,800 tokens, capped at the model's
-    131,072:
+    131,072; four sequences get 106,696 tokens each:
 
     >>> max_context_tokens("llama-3.1-8b", "h100-sxm", 1)
     131072.0
     >>> max_context_tokens("llama-3.1-8b", "h100-sxm", 1, 4)
-    106725.0
+    106696.0
     """
     m = resolve_model(model, "model")
     spec = gpu_id if isinstance(gpu_id, GpuSpec) else gpu(gpu_id)

@@ -188,7 +188,7 @@ def kv_bytes_per_token(model_id, bytes=2):
     >>> kv_bytes_per_token("deepseek-v3")
     70272.0
     """
-    m = resolve_model(model_id, "model_id")
+    m = resolve_model(model_id, "model")
     p = v.positive("bytes", bytes)
     if p > 16:
         raise InvalidInputError(f"bytes is bytes per cached value (2 for bf16), got {p:g}",

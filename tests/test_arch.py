@@ -341,3 +341,13 @@ def test_add_model_names_fields_it_does_not_understand(tmp_path):
     r = _build(["--add-model", str(path), "--id", "odd"], tmp_path / "home")
     assert r.returncode == 0
     assert "not understood and ignored: model_type=qwen9, linear_attention_layers" in r.stdout
+
+
+def test_finetuning_takes_a_model_id_and_its_dimensions():
+    # QLoRA on Llama-3.1-70B: L and h come from the catalog (80 layers, 8192 wide).
+    assert udfs.FINETUNE_MEM_GB("llama-3.1-70b", "qlora", 64) == \
+        udfs.FINETUNE_MEM_GB(70_553_706_496, "qlora", 64, 80, 8192)
+    # LoRA r=16 on W_q and W_v of Llama-3-8B: 2 x 2 x 32 x 4096 x 16 adapters.
+    assert udfs.FINETUNE_PARAMS("llama-3-8b", "lora", 16) == 2 * 2 * 32 * 4096 * 16
+    assert udfs.FINETUNE_MEM_GB("mixtral-8x7b", "full") == \
+        udfs.FINETUNE_MEM_GB(46_702_792_704, "full")
