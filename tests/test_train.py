@@ -1,4 +1,4 @@
-"""The training model of 2024-26 runs (TRAIN_* functions) against measured runs and hand-worked cases.
+"""The 2024-26 training model (TRAIN_* functions) against measured runs and hand-worked cases.
 
 Measured runs: tests/data/training_calibration.csv (NVIDIA's published step times with
 full layouts, H100 and B200, BF16 and FP8, dense and MoE) through addin.udfs.

@@ -322,7 +322,8 @@ def evaluate(shape: TrainShape, hw: TrainHardware, s, B, precision: str, tp, pp,
                               "work_gb")):
         out[name] = np.choose(pick, np.broadcast_arrays(*(c[i] for c in cands)))
     state = out["weights_gb"] + out["grads_gb"] + out["optimizer_gb"] + out["activations_gb"]
-    out["buffers_gb"] = k["cuda_context_gb"] + k["allocator_fragmentation"] * state + out.pop("work_gb")
+    out["buffers_gb"] = (k["cuda_context_gb"] + k["allocator_fragmentation"] * state
+                         + out.pop("work_gb"))
     out["mem_gb"] = state + out["buffers_gb"]
     out.update(parts)
     out.update(step_s=step, micro_batches=m, n_first=n_first, n_mid=n_mid, n_last=n_last,
