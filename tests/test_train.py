@@ -112,18 +112,20 @@ def test_moe_all_to_all_inside_and_across_the_scale_up_domain():
 
 
 def test_moe_memory_counts_every_expert_and_compute_only_the_active_ones():
-    """DeepSeek-V3: weights on a GPU follow total parameters / (tp pp ep); FLOPs follow 37B."""
-    shape = train_shape("deepseek-v3")
-    assert shape.total_params == pytest.approx(671e9, rel=0.01)
-    assert shape.active_params == pytest.approx(37.5e9, rel=0.02)
-    r = train.train_step("deepseek-v3", H100, "tp2 pp8 dp64 ep64 vp4 mb1", 4096, 8192, "fp8")
-    # dense part per GPU ~ (671B - experts) / (tp pp), experts / (tp pp ep)
-    experts = 256 * 3 * 7168 * 2048 * 58
+    """DeepSeek-V3 on 64 GPUs, tp1 pp1 dp64 ep64: each GPU holds the dense part and 1/64 of
+    the 256 x 58 routed experts; Adam state of the dense part is sharded over the 64
+    data-parallel ranks, the experts' over their expert-data-parallel group (64 / 64 = 1)."""
+    shape, hw = train_shape("deepseek-v3"), train_hardware("h800")
+    assert shape.total_params == pytest.approx(671.0e9, rel=0.001)
+    assert shape.active_params == pytest.approx(37.55e9, rel=0.001)
+    experts = 256 * (3 * 7168 * 2048) * 58
     dense = shape.total_params - experts
-    approx_params = dense / 16 + experts / (16 * 64)
-    weights = r["weights_gb"] * 1e9 / 3.0  # BF16 weights + FP8 copy
-    assert weights == pytest.approx(approx_params, rel=0.35)
-    assert 0.15 < r["mfu"] < 0.6
+    r = step.evaluate(shape, hw, 4096, 64, "bf16", 1, 1, 1, 64, 64, 1, 1, 1, 0)
+    assert r["weights_gb"] * 1e9 / 2 == pytest.approx(dense + experts / 64, rel=1e-4)
+    assert r["optimizer_gb"] * 1e9 / 12 == pytest.approx(dense / 64 + experts / 64, rel=1e-4)
+    # FLOPs follow the active parameters: MFU's numerator is 6 x 37.55B + attention
+    per_token = shape.flops_per_token(4096)
+    assert 6 * 37.55e9 < per_token < 6 * 37.55e9 * 1.2
 
 
 # ----------------------------------------------------------------------- precision

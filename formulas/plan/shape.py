@@ -14,10 +14,13 @@ Formulas (``m = 3`` for a gated FFN, else 2; ``q = heads * d_qk``; ``o = heads *
 * FFN parameters per token: dense ``m h f``; MoE ``(k + shared) m h f_e + h E`` (router);
 * stored activations per token and layer (bytes, 16-bit, no recomputation; FlashAttention
   keeps no ``s x s`` scores [FA2]_): attention ``2 (2h + q_k + 2 kv + o)`` -- norm input and
-  output, Q/K/V, attention output -- and FFN ``2 (2h + (m - 1) f + f)`` dense, or
-  ``2 (2h + k h + (k + shared) (m - 1 + 1) f_e)`` for MoE (dispatched token copies, expert
-  matmul outputs and activation outputs), after Korthikanti et al. [K22]_ Table 2 with
-  sequence parallelism and no dropout.
+  output, Q/K/V, attention output -- and FFN ``2 (2h + m f)`` dense (``(m - 1) f`` matmul
+  outputs and ``f`` activation outputs), or ``2 (2h + k h + (k + shared) m f_e)`` for MoE
+  (dispatched token copies, expert matmul and activation outputs), after Korthikanti et
+  al. [K22]_ Table 2 with sequence parallelism and no dropout. Selective recomputation
+  drops the norm outputs and activation outputs (``2 (2h + f)`` dense, ``2 (2h + (k +
+  shared) f_e)`` MoE) and recomputes them, as Megatron-Core's ``recompute_modules``
+  (layernorm, mlp activation) do.
 
 References
 ----------
