@@ -348,3 +348,13 @@ def test_mfu_is_model_flops_over_bf16_peak():
     r = train.train_step("llama-3.1-405b", H100, "tp8 pp9 cp2 dp4 vp7 mb1", 8192, 252, "fp8")
     flops = train_shape("llama-3.1-405b").flops_per_token(8192) * 252 * 8192
     assert r["mfu"] == pytest.approx(flops / (r["step_s"] * 576 * 989.4e12))
+
+
+def test_a_custom_model_range_prices_like_its_catalog_twin():
+    """A two-column range of MODEL_SPEC fields describes a model the catalog lacks."""
+    table = [["layers", 32], ["hidden", 4096], ["heads", 32], ["kv_heads", 8],
+             ["ffn", 14336], ["vocab", 128256]]
+    args = ("h100-sxm", "tp1 pp1 dp8", 4096, 64)
+    assert x.TRAIN_STEP_SECONDS(table, *args) == pytest.approx(
+        x.TRAIN_STEP_SECONDS("llama-3.1-8b", *args), rel=1e-12)
+    assert x.TRAIN_STEP_SECONDS(7e9, *args).startswith("#VALUE! model must be a catalog id")
