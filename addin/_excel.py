@@ -6,8 +6,9 @@ An Excel function is written as a plain Python function whose body calls
 * input conversion for every argument (blank cells, TRUE/FALSE, numbers stored as text,
   precision names, GPU ids where a number is expected, 1x1 ranges);
 * broadcasting over ranges: any numeric argument may be a range (a 2-D list); the result
-  comes back as a 2-D list of the broadcast shape, one core call for the whole range when
-  every cell is a number, cell by cell only when some cell needs special handling;
+  comes back as a 2-D list of the broadcast shape. The numeric cells are answered by one
+  core call; blank, text and error cells are masked and answered one by one, so a blank
+  row in a long column costs about what a number costs;
 * error handling: a :class:`formulas.FormulasError` becomes one line of text that starts
   with the Excel error code (``#VALUE!``, ``#NUM!``, ``#N/A``). In classic xlwings the text
   is the cell value; under xlwings Lite or Server it is raised as ``XlwingsError`` so the
@@ -307,14 +308,44 @@ def _same_value(a, b) -> bool:
         return False
 
 
-def _fast_array(spec: _Spec, i: int, rows):
-    """A numeric range as a float array, or None when a cell needs the cell-by-cell path."""
+#: A failing vectorised call is split into this many parts to find its bad rows; parts of
+#: at most _SCALAR_ROWS rows go cell by cell. Eight parts cost about 2.1 full calls per bad
+#: row (halving costs 3).
+_SPLIT = 8
+_SCALAR_ROWS = 32
+_NUMERIC_OR_NONE = frozenset((float, int, type(None)))
+
+
+def _masked_array(spec: _Spec, i: int, rows):
+    """A ranged argument as (float array, mask of the cells the vectorised call must skip).
+
+    Numbers go straight into the array. Every other cell is converted on its own (a blank
+    optional cell takes its numeric default, "45%" is 0.45, a GPU id is its figure); a
+    cell that does not become a finite number (a blank required cell, text, an error
+    cell, a blank whose default is not a number) is masked: its row is answered cell by
+    cell. None when the argument's kind is never vectorised (text, flags).
+    """
     if spec.args[i].kind not in _FAST_KINDS:
         return None
     kinds = set(map(type, itertools.chain.from_iterable(rows)))
-    if not kinds <= _NUMERIC:
-        return None
-    return np.array(rows, dtype=float)
+    if kinds <= _NUMERIC:
+        return np.array(rows, dtype=float), None
+    if kinds <= _NUMERIC_OR_NONE:  # numpy reads None as NaN
+        arr = np.array(rows, dtype=float)
+    else:
+        nan = math.nan
+        arr = np.array([[c if type(c) in _NUMERIC else nan for c in r] for r in rows],
+                       dtype=float)
+    special = ~np.isfinite(arr)
+    for r, c in zip(*np.nonzero(special)):
+        try:
+            v = _convert_one(spec, i, rows[r][c])
+        except FormulasError:
+            continue
+        if type(v) in _NUMERIC and math.isfinite(v):
+            arr[r, c] = v
+            special[r, c] = False
+    return arr, special
 
 
 def _call_ranges(spec: _Spec, values: list, is_range: list[bool]):
@@ -326,25 +357,69 @@ def _call_ranges(spec: _Spec, values: list, is_range: list[bool]):
                  for i, (v, r) in enumerate(zip(values, is_range)) if r]
         raise ExcelRangeError("ranges " + " and ".join(names) + " cannot be combined: give "
                               "them the same size, or use single cells") from None
-    # Fast path: every ranged argument is all numbers -> one vectorised core call.
-    fast = []
+    # Every ranged argument becomes a flat float array over the broadcast shape; cells that
+    # are not numbers are masked and answered one by one, the rest in one core call.
+    args, special = [], np.zeros(shape, dtype=bool)
     for i, (v, r) in enumerate(zip(values, is_range)):
-        if r:
-            arr = _fast_array(spec, i, v)
-            if arr is None:
-                break
-            fast.append(arr)
-        else:
-            fast.append(_convert_one(spec, i, v))
-    else:
+        if not r:
+            args.append(_convert_one(spec, i, v))
+            continue
+        masked = _masked_array(spec, i, v)
+        if masked is None:
+            return _cell_by_cell(spec, values, is_range, shape)
+        arr, mask = masked
+        args.append(np.broadcast_to(arr, shape).ravel())
+        if mask is not None:
+            special |= mask
+    result = np.full(shape[0] * shape[1], math.nan)
+    leftovers = np.flatnonzero(special).tolist()
+    if not _vectorised(spec, args, is_range, np.flatnonzero(~special.ravel()), result,
+                       leftovers):
+        return _cell_by_cell(spec, values, is_range, shape)
+    out = _rows(result.reshape(shape))
+    width = shape[1]
+    for k in leftovers:
+        i, j = divmod(k, width)
+        cell_values = [(v[i if len(v) > 1 else 0][j if len(v[0]) > 1 else 0] if r else v)
+                       for v, r in zip(values, is_range)]
+        out[i][j] = _one_cell(spec, cell_values, is_range)
+    return out
+
+
+def _vectorised(spec: _Spec, args: list, is_range: list[bool], rows: np.ndarray,
+                result: np.ndarray, leftovers: list) -> bool:
+    """Fill ``result[rows]`` with one core call over those rows.
+
+    A call refused with a :class:`FormulasError` (some row holds a bad number, e.g. 45 for
+    an MFU) is split into parts and retried, so only the parts holding bad rows shrink to
+    the cell-by-cell path; rows whose answer is not finite go there too (they carry the
+    overflow message). False when the core function does not vectorise at all (it returns
+    text, or fails with an error that is not a FormulasError): the caller then answers
+    every cell on its own, as it always could.
+    """
+    stack = [rows]
+    while stack:
+        part = stack.pop()
+        if part.size == 0:
+            continue
         try:
-            result = spec.body(*fast)
-            out = np.broadcast_to(np.asarray(result, dtype=float), shape)
-            if np.all(np.isfinite(out)):
-                return _rows(out)
-        except Exception:  # noqa: BLE001 - locate the bad cells one by one below
-            pass
-    return _cell_by_cell(spec, values, is_range, shape)
+            res = spec.body(*[a[part] if r else a for a, r in zip(args, is_range)])
+            res = np.broadcast_to(np.asarray(res, dtype=float), part.shape)
+        except FormulasError:
+            if part.size <= _SCALAR_ROWS:
+                leftovers.extend(part.tolist())
+            else:
+                stack.extend(reversed(np.array_split(part, _SPLIT)))
+            continue
+        except Exception:  # noqa: BLE001 - not a vectorised function: cell by cell
+            return False
+        finite = np.isfinite(res)
+        if finite.all():
+            result[part] = res
+        else:
+            result[part[finite]] = res[finite]
+            leftovers.extend(part[~finite].tolist())
+    return True
 
 
 def _rows(a: np.ndarray) -> list:
@@ -352,6 +427,22 @@ def _rows(a: np.ndarray) -> list:
     if a.shape[1] == 1:
         return [[v] for v in a[:, 0].tolist()]
     return np.ascontiguousarray(a).tolist()
+
+
+def _one_cell(spec: _Spec, cell_values: list, is_range: list[bool]):
+    """One cell of a range result, answered on its own: a value or its error text."""
+    # A row whose ranged *required* inputs are all blank stays blank; a blank in an
+    # optional argument means "use the default".
+    ranged = [cv for cv, r, d in zip(cell_values, is_range, spec.defaults)
+              if r and d is inspect.Parameter.empty]
+    if ranged and all(_is_blank(cv) for cv in ranged):
+        return ""
+    try:
+        return _call_scalar(spec, cell_values)
+    except FormulasError as exc:
+        return _error_text(exc)
+    except Exception as exc:  # a bug must not take the other cells down
+        return _internal_error(spec, exc)
 
 
 def _cell_by_cell(spec: _Spec, values, is_range, shape):
@@ -363,27 +454,8 @@ def _cell_by_cell(spec: _Spec, values, is_range, shape):
             grids.append(np.broadcast_to(grid, shape))
         else:
             grids.append(None)
-    out = []
-    for i in range(shape[0]):
-        row = []
-        for j in range(shape[1]):
-            cell_values = [g[i, j] if g is not None else v
-                           for g, v in zip(grids, values)]
-            # A row whose ranged *required* inputs are all blank stays blank; a blank in an
-            # optional argument means "use the default".
-            ranged = [cv for cv, r, d in zip(cell_values, is_range, spec.defaults)
-                      if r and d is inspect.Parameter.empty]
-            if ranged and all(_is_blank(cv) for cv in ranged):
-                row.append("")
-                continue
-            try:
-                row.append(_call_scalar(spec, cell_values))
-            except FormulasError as exc:
-                row.append(_error_text(exc))
-            except Exception as exc:  # a bug must not take the other cells down
-                row.append(_internal_error(spec, exc))
-        out.append(row)
-    return out
+    return [[_one_cell(spec, [g[i, j] if g is not None else v for g, v in zip(grids, values)],
+                       is_range) for j in range(shape[1])] for i in range(shape[0])]
 
 
 def _internal_error(spec: _Spec, exc: Exception) -> str:
