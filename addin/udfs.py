@@ -49,19 +49,23 @@ def LLM_PARAMS_APPROX(L, h):
 @udf("Model size", "=LLM_PARAMS_ARCH(32,4096,32000,11008,32,32) -> 6,738,415,616 (Llama-2-7B)",
      **ARG_ARCH)
 def LLM_PARAMS_ARCH(L, h, V, ffn, heads, kv_heads, experts=1, experts_per_token=1,
-                    gated_ffn=True, tied_embeddings=False, qkv_bias=False):
-    """Exact total parameters (raw) of a Llama-style decoder: RMSNorm, GQA, SwiGLU, optional MoE router."""
+                    gated_ffn=True, tied_embeddings=False, qkv_bias=False, head_dim=0,
+                    shared_experts=0, dense_layers=0, dense_ffn=0):
+    """Exact total parameters (raw) of a decoder: GQA, SwiGLU, MoE with shared experts and dense layers; a model id gives its catalog count."""
     return core.llm_params_arch(L, h, V, ffn, heads, kv_heads, experts, experts_per_token,
-                                gated_ffn, tied_embeddings, qkv_bias)
+                                gated_ffn, tied_embeddings, qkv_bias, head_dim, shared_experts,
+                                dense_layers, dense_ffn)
 
 
 @udf("Model size",
      "=LLM_ACTIVE_PARAMS(32,4096,32000,14336,32,8,8,2) -> 12,879,925,248 (Mixtral-8x7B)", **ARG_ARCH)
 def LLM_ACTIVE_PARAMS(L, h, V, ffn, heads, kv_heads, experts=1, experts_per_token=1,
-                      gated_ffn=True, tied_embeddings=False, qkv_bias=False):
-    """Parameters used per token (raw) by a Llama-style decoder; MoE counts routed experts only."""
+                      gated_ffn=True, tied_embeddings=False, qkv_bias=False, head_dim=0,
+                      shared_experts=0, dense_layers=0, dense_ffn=0):
+    """Parameters used per token (raw): MoE counts routed top-k and shared experts; a model id gives its catalog count."""
     return core.llm_active_params(L, h, V, ffn, heads, kv_heads, experts, experts_per_token,
-                                  gated_ffn, tied_embeddings, qkv_bias)
+                                  gated_ffn, tied_embeddings, qkv_bias, head_dim,
+                                  shared_experts, dense_layers, dense_ffn)
 
 
 @udf("Model size", "=LORA_PARAMS(12288,4,192) -> 18,874,368 (GPT-3, r=4 on Wq and Wv)",

@@ -93,7 +93,7 @@ def finetune_params(P, method, rank=16, L=None, h=None, n_adapted_per_layer=2):
     >>> finetune_params(175e9, "lora", 4, 96, 12288, 2)
     18874368.0
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="total")
     m = _method(method)
     if m == "full":
         return v.out(P)
@@ -184,7 +184,7 @@ def finetune_mem_gb(P, method, rank=16, L=None, h=None, n_adapted_per_layer=2, s
     >>> round(finetune_mem_gb(65.2e9, "full"))
     1043
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="total")
     m = _method(method)
     act = 0.0
     if seq is not None:
