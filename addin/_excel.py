@@ -80,11 +80,10 @@ def _number(name: str, x) -> float:
         scale = 1.0
         if text.endswith("%"):
             text, scale = text[:-1], 0.01
-        try:
-            value = float(text) * scale
-        except ValueError:
+        if not core.units.NUMBER_TEXT.fullmatch(text):  # float() would take "1_0", "inf"
             raise InvalidInputError(f"{name} is text ('{x.strip()[:40]}'): expected a number",
-                                    arg=name, value=x) from None
+                                    arg=name, value=x)
+        value = float(text) * scale
         if not math.isfinite(value):
             raise InvalidInputError(f"{name} must be a finite number", arg=name, value=x,
                                     code="#NUM!")
