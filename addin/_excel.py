@@ -13,7 +13,11 @@ An Excel function is written as a plain Python function whose body calls
   with the Excel error code (``#VALUE!``, ``#NUM!``, ``#N/A``). In classic xlwings the text
   is the cell value; under xlwings Lite or Server it is raised as ``XlwingsError`` so the
   cell shows ``#VALUE!`` with the message on hover. Inside a range result each bad cell
-  gets its own message and the good cells still compute;
+  gets its own message and the good cells still compute; when Excel receives the range,
+  the return converter :class:`ErrorCells` turns each message into a real error value
+  (classic xlwings on Windows: a COM error variant; Lite and Server: the error code, which
+  xlwings sends as an Excel error), so ``SUM`` over the range gives the error and
+  ``ISERROR`` sees it instead of skipping the text;
 * the xlwings metadata (category, function and argument descriptions, ``ndim=2``).
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import importlib
 import inspect
 import itertools
 import math
@@ -40,7 +45,8 @@ try:  # xlwings is optional for the core; the decorators are no-ops off Windows/
 except ImportError:  # pragma: no cover - exercised only where xlwings is absent
     _xw = None
 
-__all__ = ["udf", "Arg", "CATEGORY", "REGISTRY", "ExcelRangeError", "in_office_js_runtime"]
+__all__ = ["udf", "Arg", "CATEGORY", "REGISTRY", "ExcelRangeError", "in_office_js_runtime",
+           "range_errors_to_excel"]
 
 CATEGORY = "LLM Planning"
 REGISTRY: dict[str, Callable] = {}
@@ -543,6 +549,86 @@ def _invoke_checked(spec: _Spec, args: tuple):
 
 
 # ---------------------------------------------------------------------------------------
+# Error values inside range results
+# ---------------------------------------------------------------------------------------
+
+#: The SCODE of Excel's error values as a COM VT_ERROR variant carries them (what VBA's
+#: CVErr(xlErrValue), CVErr(xlErrNum) and CVErr(xlErrNA) hold; xlwings reads the same
+#: numbers back in ``_xlwindows.cell_errors``).
+_COM_ERROR_SCODE = {"#VALUE!": -2146826273, "#NUM!": -2146826252, "#N/A": -2146826246}
+_MESSAGE_CODE = re.compile(r"(#VALUE!|#NUM!|#N/A) ")
+
+
+def _excel_error_value(code: str):
+    """The runtime's real error value for ``code``, or None where there is none.
+
+    xlwings Lite and Server turn a cell string that is exactly an error code into an Excel
+    error (``_xlofficejs.errorstr_to_errortype``). Classic xlwings on Windows hands the
+    result to COM through pywin32, which converts a ``win32com.client.VARIANT`` of type
+    VT_ERROR into an error variant (``oleargs.cpp``, ``PyCom_VariantFromPyObject``).
+    Classic xlwings on macOS has no such value: the message text stays.
+    """
+    if in_office_js_runtime():
+        return code
+    if sys.platform == "win32":
+        try:  # pywin32, there on Windows beside classic xlwings (never in Lite's bundle)
+            vt_error = importlib.import_module("pythoncom").VT_ERROR
+            variant = importlib.import_module("win32com.client").VARIANT
+        except ImportError:
+            return None
+        return variant(vt_error, _COM_ERROR_SCODE[code])
+    return None
+
+
+def range_errors_to_excel(value):
+    """A multi-cell result with each error message replaced by a real Excel error value.
+
+    Single cells keep their message (classic: the cell text; Lite/Server raise before
+    this), and so does every cell where the runtime has no error value (macOS classic).
+
+    >>> range_errors_to_excel([[1.5], ["#NUM! MFU is a fraction"]])  # no Excel here
+    [[1.5], ['#NUM! MFU is a fraction']]
+    """
+    if not (isinstance(value, list) and value and isinstance(value[0], list)) or (
+            len(value) == 1 and len(value[0]) == 1):
+        return value
+    cache: dict[str, Any] = {}
+    out = []
+    for row in value:
+        new = row
+        for j, c in enumerate(row):
+            if type(c) is str and c[:1] == "#":
+                m = _MESSAGE_CODE.match(c)
+                if m is None:
+                    continue
+                code = m.group(1)
+                if code not in cache:
+                    cache[code] = _excel_error_value(code)
+                if cache[code] is None:
+                    return value
+                if new is row:
+                    new = list(row)
+                new[j] = cache[code]
+        out.append(new)
+    return out
+
+
+if _xw is not None and hasattr(_xw, "conversion"):
+    class ErrorCells(_xw.conversion.Converter):
+        """xlwings return converter: :func:`range_errors_to_excel` on the way to Excel.
+
+        It runs only when xlwings hands a result to Excel, never when the function is
+        called from Python, so Python callers and tests keep the messages.
+        """
+
+        @staticmethod
+        def write_value(value, options):
+            return range_errors_to_excel(value)
+else:  # pragma: no cover - without xlwings there is no Excel to convert for
+    ErrorCells = None
+
+
+# ---------------------------------------------------------------------------------------
 # Decorator
 # ---------------------------------------------------------------------------------------
 
@@ -590,6 +676,8 @@ def udf(group: str, example: str = "", broadcast: bool = True, example_args=None
         if _xw is not None:
             for p in reversed(params):
                 decorated = _xw.arg(p, doc=arg_specs[p].doc, ndim=2, err_to_str=True)(decorated)
+            if ErrorCells is not None:
+                decorated = _xw.ret(ErrorCells)(decorated)
             decorated = _xw.func(category=CATEGORY)(decorated)
             if hasattr(decorated, "__xlfunc__"):  # the Function Wizard shows the summary only
                 decorated.__xlfunc__["ret"]["doc"] = spec.doc.split("\n\n")[0].replace("\n", " ")
