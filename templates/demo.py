@@ -28,6 +28,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from templates.portable import make_portable
+
 __all__ = ["DEMO_NAME", "FIRST_ROW", "COLUMNS", "example_inputs", "parse_example_call",
            "evaluate_input", "array_constant", "first_number", "demo_rows", "build_demo",
            "write_demo"]
@@ -273,7 +275,7 @@ def build_demo() -> Workbook:
     conf.column_dimensions["A"].width = 16
     conf.column_dimensions["B"].width = 40
     conf.column_dimensions["D"].width = 100
-    return wb
+    return make_portable(wb)
 
 
 def write_demo(out_dir: Path) -> Path:

@@ -33,9 +33,12 @@ _M = "MATCH(Model,Model_Ids,0)"
 
 
 def _model_col(key: str) -> str:
-    """``INDEX`` of a Models-sheet column without a defined name (heads, kv_heads, ffn)."""
-    keys = [c[0] for c in MODEL_COLUMNS]
-    return f"INDEX(OFFSET(Model_Ids,0,{keys.index(key) - keys.index('id')}),{_M})"
+    """``INDEX`` of a Models-sheet column by its defined name (heads, kv_heads, ffn).
+
+    A named column rather than ``OFFSET(Model_Ids,...)``: every engine evaluates it alike
+    (PyPI's ``formulas`` returns #REF! for OFFSET of a name)."""
+    name = {c[0]: c[3] for c in MODEL_COLUMNS}[key]
+    return f"INDEX({name},{_M})"
 
 
 def _kv_formula() -> str:
