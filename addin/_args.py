@@ -29,11 +29,11 @@ _ARCH_BLANK = " Leave blank when L is a model id."
 ARG_ARCH = dict(
     L=Arg("Transformer layers (e.g. 32), or a model id such as \"qwen3-235b-a22b\" for that "
           "model's exact catalog count (the other arguments may then be blank).", "model"),
-    h=Arg("Hidden size (model dimension), e.g. 4096." + _ARCH_BLANK, arch=True),
-    V=Arg("Vocabulary size in tokens, e.g. 128256 for Llama-3." + _ARCH_BLANK, arch=True),
-    ffn=Arg("FFN intermediate dimension (per expert for MoE), e.g. 11008 for Llama-2-7B.",
+    h=Arg("Hidden size (model dimension), 4096 for Llama-2-7B." + _ARCH_BLANK, arch=True),
+    V=Arg("Vocabulary size in tokens, 128256 for Llama-3." + _ARCH_BLANK, arch=True),
+    ffn=Arg("FFN intermediate dimension (per expert for MoE), 11008 for Llama-2-7B.",
             arch=True),
-    heads=Arg("Attention (query) heads, e.g. 32.", arch=True),
+    heads=Arg("Attention (query) heads, 32 for Llama-2-7B.", arch=True),
     kv_heads=Arg("Key/value heads: equal to heads for multi-head, fewer for grouped-query "
                  "attention (Llama-3-8B: 8).", arch=True),
     experts=Arg("Routed experts per MoE layer; 1 (default) for a dense model. Mixtral: 8."),

@@ -178,25 +178,29 @@ def _model(name: str, x):
         try:
             return _number(name, x)
         except InvalidInputError:
+            pass
+        try:
             return core.resolve_model(x, name)
+        except core.UnknownNameError as exc:
+            exc.message = exc.message.replace("is not in the model catalog",
+                                              "is neither a number nor a model id", 1)
+            exc.args = (exc.message,)
+            raise
     return _number(name, x)
 
 
 def _model_table(rows) -> bool:
-    """True for a two-column range whose first column holds field names (text)."""
+    """True for a two-column range whose first column holds MODEL_SPEC field names (at
+    least one of them spelled right, so a misspelt one is named, not taken for a model id)."""
     if not (isinstance(rows, list) and rows and all(isinstance(r, list) for r in rows)):
         return False
-    if len(rows[0]) != 2 or any(len(r) != 2 for r in rows):
+    if any(len(r) != 2 for r in rows):
         return False
     keys = [r[0] for r in rows if not _is_blank(r[0])]
     if not keys or not all(isinstance(k, str) for k in keys):
         return False
-    try:
-        for k in keys:
-            float(k.strip().rstrip("%"))
-        return False  # numbers stored as text: an ordinary range
-    except ValueError:
-        return True
+    fields = set(core.arch.CUSTOM_FIELDS)
+    return any(k.strip().lower().replace("-", "_").replace(" ", "_") in fields for k in keys)
 
 
 _CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
@@ -524,7 +528,7 @@ def _invoke_checked(spec: _Spec, args: tuple):
             if a.kind == "model" and unwrapped[i][1] and _model_table(unwrapped[i][0]):
                 try:
                     unwrapped[i] = (core.custom_model(
-                        {r[0]: r[1] for r in unwrapped[i][0] if not _is_blank(r[0])},
+                        [(r[0], r[1]) for r in unwrapped[i][0] if not _is_blank(r[0])],
                         spec.params[i]), False)
                 except FormulasError as exc:
                     raise _naming(exc, spec.params[i]) from None

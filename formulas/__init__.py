@@ -109,3 +109,7 @@ __all__ += [
     "PLAN_COLUMNS", "plan_assumptions", "plan_for_deadline", "plan_mem_breakdown", "plan_mem_gb",
     "plan_mfu", "plan_step_seconds", "plan_training",
 ]
+
+from .context import max_context_tokens  # noqa: E402
+
+__all__ += ["max_context_tokens"]

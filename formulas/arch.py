@@ -219,11 +219,15 @@ class Arch:
             return float(self.kv_lora_rank + self.qk_rope_head_dim)
         return float(2 * self.kv_heads * self.head_dim)
 
-    def kv_bytes_per_token(self, bytes_per_value=2.0) -> float:
-        """KV-cache bytes each further token of a long context adds: the layers that
-        cache the whole context (:attr:`global_layers`; all layers without a sliding
-        window). Below the window every layer caches it: see :meth:`kv_bytes`."""
-        return self.global_layers * self.kv_values_per_token_layer() * float(bytes_per_value)
+    def kv_bytes_per_token(self, bytes_per_value=2.0, context_tokens=None):
+        """KV-cache bytes per token of context. Without ``context_tokens``: every layer
+        caches the token (exact while the context is within any sliding window, an upper
+        bound beyond it). With ``context_tokens``: the average over that context, sliding
+        layers holding at most their window (:meth:`kv_bytes` / context)."""
+        if context_tokens is None:
+            return self.layers * self.kv_values_per_token_layer() * float(bytes_per_value)
+        s = np.asarray(context_tokens, dtype=float)
+        return self.kv_bytes(s, bytes_per_value) / s
 
     def kv_bytes(self, context_tokens, bytes_per_value=2.0):
         """KV-cache bytes of one sequence of ``context_tokens`` tokens: global layers
@@ -319,7 +323,7 @@ _DEFAULTS = {name: field.default for name, field in ModelSpec.model_fields.items
              if not field.is_required()}
 
 
-def custom_model(fields: Mapping[str, Any], arg: str = "model") -> Arch:
+def custom_model(fields, arg: str = "model") -> Arch:
     """An :class:`Arch` from field names and values (a two-column range in Excel).
 
     ``layers, hidden, heads, ffn, vocab`` are required; the rest default as a dense
@@ -334,7 +338,8 @@ def custom_model(fields: Mapping[str, Any], arg: str = "model") -> Arch:
     6738415616.0
     """
     spec: dict[str, Any] = {}
-    for raw_key, value in fields.items():
+    pairs = fields.items() if isinstance(fields, Mapping) else fields
+    for raw_key, value in pairs:
         key = str(raw_key).strip().lower().replace("-", "_").replace(" ", "_")
         if not key:
             continue
@@ -443,7 +448,7 @@ def resolve_model(x, arg: str = "model") -> Arch:
         return custom_model(x, arg)
     if isinstance(x, (list, tuple)) and x and all(isinstance(r, (list, tuple)) and len(r) == 2
                                                   for r in x):
-        return custom_model({r[0]: r[1] for r in x if r[0] not in (None, "")}, arg)
+        return custom_model([(r[0], r[1]) for r in x if r[0] not in (None, "")], arg)
     raise InvalidInputError(f"{arg} must be a model id such as 'llama-3-8b' or a two-column "
                             "range of MODEL_SPEC field names and values", arg=arg, value=x)
 

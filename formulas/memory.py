@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate as v
+from .arch import is_model, resolve_model
 from .errors import InvalidInputError
 from .training import round_up_count
 from .units import GB
@@ -326,8 +327,10 @@ def kv_cache_gb(L, kv_heads, head_dim, seq_len, batch, bytes=2):
 
     Parameters
     ----------
-    L : int or array_like
-        Layers.
+    L : int, array_like or model
+        Layers; or a model id, whose attention design sets the cache (``kv_heads`` and
+        ``head_dim`` are then ignored): grouped-query heads, MLA's compressed latent,
+        sliding-window layers holding at most their window (:meth:`formulas.arch.Arch.kv_bytes`).
     kv_heads : int or array_like
         Key/value heads (grouped-query attention: fewer than query heads).
     head_dim : int or array_like
@@ -354,7 +357,17 @@ def kv_cache_gb(L, kv_heads, head_dim, seq_len, batch, bytes=2):
 
     >>> round(kv_cache_gb(32, 8, 128, 8192, 1), 3)
     1.074
+
+    DeepSeek-V3 caches 576 latent values per layer and token (61 layers):
+
+    >>> round(kv_cache_gb("deepseek-v3", None, None, 8192, 1), 3)
+    0.576
     """
+    if is_model(L):
+        m = resolve_model(L, "L")
+        s = v.positive("seq_len", seq_len)
+        bt = v.positive("batch", batch)
+        return v.out(m.kv_bytes(s, _bytes("bytes", bytes)) * bt / GB)
     L = v.whole("L", L)
     kv = v.whole("kv_heads", kv_heads)
     hd = v.whole("head_dim", head_dim)

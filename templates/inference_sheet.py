@@ -21,7 +21,6 @@ from typing import Mapping
 from openpyxl.workbook import Workbook
 
 from formulas.assumptions import assumption
-from formulas.serving import _MLA_VALUES_PER_LAYER
 
 from .catalog_sheets import CUSTOM_MODEL, MODEL_COLUMNS
 from .sheets import Form, Rule, finish_sheet, sheet_heading
@@ -32,25 +31,11 @@ SHEET = "Inference & fine-tuning"
 _M = "MATCH(Model,Model_Ids,0)"
 
 
-def _model_col(key: str) -> str:
-    """``INDEX`` of a Models-sheet column by its defined name (heads, kv_heads, ffn).
-
-    A named column rather than ``OFFSET(Model_Ids,...)``: every engine evaluates it alike
-    (PyPI's ``formulas`` returns #REF! for OFFSET of a name)."""
-    name = {c[0]: c[3] for c in MODEL_COLUMNS}[key]
-    return f"INDEX({name},{_M})"
-
-
 def _kv_formula() -> str:
-    """2 L kv_heads (hidden / heads) bytes; MLA models cache a latent; custom: multi-head."""
-    layers, hidden = f"INDEX(Model_Layers,{_M})", f"INDEX(Model_Hidden,{_M})"
-    gqa = (f"2*{layers}*{_model_col('kv_heads')}*{hidden}/{_model_col('heads')}"
-           "*ServeKVBytesPerValue")
-    mla = "".join(f"IF(Model=\"{mid}\",{layers}*{n}*ServeKVBytesPerValue," for mid, n in
-                  _MLA_VALUES_PER_LAYER.items())
-    close = ")" * len(_MLA_VALUES_PER_LAYER)
+    """The model's KV values per token (Models sheet: its attention design) x bytes;
+    custom: multi-head attention, 2 L hidden values."""
     return (f"=IF(Model=\"{CUSTOM_MODEL}\",2*CustomLayers*CustomHidden*ServeKVBytesPerValue,"
-            f"{mla}{gqa}{close})")
+            f"INDEX(Model_KVValues,{_M})*ServeKVBytesPerValue)")
 
 
 def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:

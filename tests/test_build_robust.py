@@ -85,8 +85,8 @@ def test_a_catalog_schema_error_is_one_line(tmp_path, monkeypatch, capsys):
     for name in ("models.csv", "gpu_prices.csv"):
         (data / name).write_bytes((ROOT / "formulas" / "data" / name).read_bytes())
     monkeypatch.setattr(catalog, "resources", type("R", (), {"files": lambda _: tmp_path}))
-    for f in (catalog.gpu_catalog, catalog.model_catalog, catalog.gpu_prices):
-        f.cache_clear()
+    catalog.reload_catalogs()
+    catalog.gpu_prices.cache_clear()
     try:
         assert build.main(["--out", str(tmp_path / "dist")]) == 1
         err = _one_line_error(capsys)
@@ -94,8 +94,8 @@ def test_a_catalog_schema_error_is_one_line(tmp_path, monkeypatch, capsys):
         assert not (tmp_path / "dist").exists()
     finally:
         monkeypatch.undo()
-        for f in (catalog.gpu_catalog, catalog.model_catalog, catalog.gpu_prices):
-            f.cache_clear()
+        catalog.reload_catalogs()
+        catalog.gpu_prices.cache_clear()
 
 
 # ------------------------------------------------------------------ --out writes only there
