@@ -86,14 +86,17 @@ def whole(name: str, x: ArrayLike, low: float = 1) -> np.ndarray:
     return a
 
 
-def count(name: str, x: ArrayLike, what: str, example: str, minimum: float = 1e6) -> np.ndarray:
+def count(name: str, x: ArrayLike, what: str, example: str,
+          quantity: str = "parameter_count") -> np.ndarray:
     """A raw count (parameters, tokens) that must not be given in billions.
 
-    A value below ``minimum`` is taken as a unit slip: 7 meant as "7B" would
-    silently produce an answer a billion times too small.
+    A value below the quantity's limit in ``formulas/data/bounds.csv`` (1E6) is taken as a
+    unit slip: 7 meant as "7B" would silently produce an answer a billion times too small.
     """
+    from .bounds import bounds
+
     a = positive(name, x)
-    bad = a < minimum
+    bad = a < bounds()[quantity].refuse_below
     if _any(bad):
         v = _first(a, bad)
         raise ImplausibleUnitError(
@@ -114,7 +117,7 @@ def params(name: str, x: ArrayLike, use: str = "total") -> np.ndarray:
 
 def tokens(name: str, x: ArrayLike) -> np.ndarray:
     """A raw token count (>= 1e6): 300E9 for 300B."""
-    return count(name, x, "token", "300E9 for 300B")
+    return count(name, x, "token", "300E9 for 300B", "token_count")
 
 
 def fraction(name: str, x: ArrayLike, what: str = "a fraction") -> np.ndarray:
@@ -166,13 +169,6 @@ def multiplier(name: str, x: ArrayLike) -> np.ndarray:
     return bounded("multiplier", name, x, lambda n, y: at_least(n, y, 1.0))
 
 
-#: Above this, a bandwidth "in GB/s" is a raw bytes/s or bits/s figure: the fastest memory
-#: on any chip, Cerebras WSE-3's on-wafer SRAM, is 21 PB/s = 2.1E7 GB/s (Cerebras WSE-3
-#: announcement, 2024-03-13), while any real link or memory written in bytes/s or bits/s
-#: is at least 1E9.
-MAX_BANDWIDTH_GBPS = 1e8
-
-
 def bandwidth(name: str, x: ArrayLike, factor: float = 1.0, unit: str = "GB/s",
               link: bool = True) -> np.ndarray:
     """A bandwidth in ``unit`` (``factor`` turns it into GB/s); raw bytes/s or bits/s refused.
@@ -184,8 +180,10 @@ def bandwidth(name: str, x: ArrayLike, factor: float = 1.0, unit: str = "GB/s",
     ...
     formulas.errors.ImplausibleUnitError: bandwidth is in GB/s: use 200 for 2e+11 bytes/s, or 25 for 2e+11 bits/s
     """
+    from .bounds import limit
+
     a = positive(name, x)
-    bad = a * factor > MAX_BANDWIDTH_GBPS
+    bad = a * factor > limit("bandwidth_gbps")  # bounds.csv: raw bytes/s or bits/s above
     if _any(bad):
         v = _first(a, bad)
         if factor < 1:  # a bits unit (Gbps): the slip is raw bits/s
