@@ -426,13 +426,14 @@ def _call_ranges(spec: _Spec, values: list, is_range: list[bool]):
     if not _vectorised(spec, args, is_range, np.flatnonzero(~special.ravel()), result,
                        leftovers):
         return _cell_by_cell(spec, values, is_range, shape)
-    out = _rows(result.reshape(shape))
+    out = RangeResult(_rows(result.reshape(shape)))
     width = shape[1]
     for k in leftovers:
         i, j = divmod(k, width)
         cell_values = [(v[i if len(v) > 1 else 0][j if len(v[0]) > 1 else 0] if r else v)
                        for v, r in zip(values, is_range)]
         out[i][j] = _one_cell(spec, cell_values, is_range)
+    out.messages = [divmod(k, width) for k in leftovers if _is_message(out[k // width][k % width])]
     return out
 
 
@@ -504,8 +505,12 @@ def _cell_by_cell(spec: _Spec, values, is_range, shape):
             grids.append(np.broadcast_to(grid, shape))
         else:
             grids.append(None)
-    return [[_one_cell(spec, [g[i, j] if g is not None else v for g, v in zip(grids, values)],
-                       is_range) for j in range(shape[1])] for i in range(shape[0])]
+    out = RangeResult(
+        [[_one_cell(spec, [g[i, j] if g is not None else v for g, v in zip(grids, values)],
+                    is_range) for j in range(shape[1])] for i in range(shape[0])])
+    out.messages = [(i, j) for i, row in enumerate(out) for j, c in enumerate(row)
+                    if _is_message(c)]
+    return out
 
 
 def _internal_error(spec: _Spec, exc: Exception) -> str:
@@ -584,6 +589,17 @@ def _excel_error_value(code: str):
     return None
 
 
+class RangeResult(list):
+    """The rows of a range result, with ``messages``: the (row, column) of every cell that
+    holds an error message, so the return converter need not scan 100,000 numbers."""
+
+    messages: list[tuple[int, int]] | None = None
+
+
+def _is_message(c) -> bool:
+    return type(c) is str and _MESSAGE_CODE.match(c) is not None
+
+
 def range_errors_to_excel(value):
     """A multi-cell result with each error message replaced by a real Excel error value.
 
@@ -596,24 +612,25 @@ def range_errors_to_excel(value):
     if not (isinstance(value, list) and value and isinstance(value[0], list)) or (
             len(value) == 1 and len(value[0]) == 1):
         return value
+    positions = getattr(value, "messages", None)
+    if positions is None:
+        positions = [(i, j) for i, row in enumerate(value) for j, c in enumerate(row)
+                     if _is_message(c)]
+    if not positions:
+        return list(value)
     cache: dict[str, Any] = {}
-    out = []
-    for row in value:
-        new = row
-        for j, c in enumerate(row):
-            if type(c) is str and c[:1] == "#":
-                m = _MESSAGE_CODE.match(c)
-                if m is None:
-                    continue
-                code = m.group(1)
-                if code not in cache:
-                    cache[code] = _excel_error_value(code)
-                if cache[code] is None:
-                    return value
-                if new is row:
-                    new = list(row)
-                new[j] = cache[code]
-        out.append(new)
+    out = list(value)
+    copied: set[int] = set()
+    for i, j in positions:
+        code = _MESSAGE_CODE.match(value[i][j]).group(1)
+        if code not in cache:
+            cache[code] = _excel_error_value(code)
+        if cache[code] is None:
+            return list(value)
+        if i not in copied:
+            out[i] = list(out[i])
+            copied.add(i)
+        out[i][j] = cache[code]
     return out
 
 

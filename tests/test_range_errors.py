@@ -76,10 +76,20 @@ def test_macos_classic_keeps_the_text(monkeypatch):
     monkeypatch.setattr(sys, "platform", "darwin")
     monkeypatch.delenv("XLWINGS_ON_SERVER", raising=False)
     rows = [[1.0], ["#NUM! a"]]
-    assert _excel.range_errors_to_excel(rows) is rows
+    assert _excel.range_errors_to_excel(rows) == rows
 
 
 def test_the_converter_is_what_xlwings_calls():
     if _excel.ErrorCells is None:
         pytest.skip("xlwings is not installed")
     assert _excel.ErrorCells.write_value([[1.0], ["#NUM! a"]], {}) == [[1.0], ["#NUM! a"]]
+
+
+def test_a_range_result_names_its_message_cells(windows):
+    # The function's result lists where its messages are, so the converter does not scan
+    # every number of a long column.
+    out = xm.CLOUD_COST_USD(COLUMN, 2)
+    assert out.messages == [(1, 0)]
+    converted = _excel.range_errors_to_excel(out)
+    assert converted == [[200.0], [windows(10, -2146826252)], [""], [400.0]]
+    assert out[1][0].startswith("#NUM!")  # the function's own result is untouched
