@@ -62,10 +62,14 @@ def ensure_venv(dry: bool) -> Path:
 
 
 def ensure_libreoffice(dry: bool) -> None:
+    """Make sure soffice can be found; one installed off PATH (the Windows and macOS
+    installers' folders) is handed to the tests as ``LO_SOFFICE``."""
     if shutil.which("soffice") and (os.name == "nt" or shutil.which("pdftoppm")):
         return
-    if any(Path(p).exists() for p in SOFFICE_PLACES):
-        return
+    for place in SOFFICE_PLACES:
+        if Path(place).exists():
+            os.environ.setdefault("LO_SOFFICE", place)  # read by tests/libreoffice.py
+            return
     apt = shutil.which("apt-get")
     if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
         print("installing LibreOffice (headless Calc) for the workbook recalculation tests...")

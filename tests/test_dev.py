@@ -67,3 +67,13 @@ def test_dev_cmd_is_a_windows_batch_file_that_runs_dev_py():
     assert b"exit /b %ERRORLEVEL%" in raw
     attributes = (ROOT / ".gitattributes").read_text()
     assert "dev.cmd text eol=crlf" in attributes  # a checkout keeps the CRLF
+
+
+def test_libreoffice_off_path_is_handed_to_the_tests(tmp_path, monkeypatch):
+    soffice = tmp_path / "soffice.exe"
+    soffice.write_text("")
+    monkeypatch.setattr(dev.shutil, "which", lambda name: None)
+    monkeypatch.setattr(dev, "SOFFICE_PLACES", [str(soffice)])
+    monkeypatch.delenv("LO_SOFFICE", raising=False)
+    dev.ensure_libreoffice(dry=True)
+    assert dev.os.environ["LO_SOFFICE"] == str(soffice)
