@@ -74,6 +74,7 @@ def test_libreoffice_off_path_is_handed_to_the_tests(tmp_path, monkeypatch):
     soffice.write_text("")
     monkeypatch.setattr(dev.shutil, "which", lambda name: None)
     monkeypatch.setattr(dev, "SOFFICE_PLACES", [str(soffice)])
-    monkeypatch.delenv("LO_SOFFICE", raising=False)
+    env = {}  # the test's own environment: LO_SOFFICE must not leak into other tests
+    monkeypatch.setattr(dev.os, "environ", env)
     dev.ensure_libreoffice(dry=True)
-    assert dev.os.environ["LO_SOFFICE"] == str(soffice)
+    assert env["LO_SOFFICE"] == str(soffice)
