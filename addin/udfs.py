@@ -358,6 +358,9 @@ from .udfs_money import (  # noqa: E402,F401
 from .udfs_sampling import SAMPLE_PROBS  # noqa: E402,F401
 
 from .udfs_plan import PLAN_FOR_DEADLINE, PLAN_MEM_BREAKDOWN, PLAN_MEM_GB, PLAN_MFU, PLAN_STEP_SECONDS, PLAN_TRAINING  # noqa: E402,E501,F401
+from .udfs_train import (  # noqa: E402,F401
+    TRAIN_MEM_GB_PER_GPU, TRAIN_PLAN, TRAIN_PLAN_DEADLINE, TRAIN_STEP_BREAKDOWN,
+    TRAIN_STEP_SECONDS)
 
 
 if __name__ == "__main__":  # pragma: no cover - debug server for classic xlwings
