@@ -3,11 +3,14 @@
     python build.py [--out DIR] [--force]
     python build.py --add-model PATH/config.json [--id NAME]
 
-writes the workbooks to DIR (default ``dist/``) and regenerates ``docs/functions.md`` and
-the function table of ``README.md``. Every file is written atomically; the script prints
-each path it wrote. The planning workbooks are built in memory before anything is written,
-and a workbook that is open (Excel or LibreOffice lock file) or was edited since the last
-build is not overwritten without ``--force``.
+writes the workbooks to DIR (default ``dist/``); without ``--out`` it also regenerates
+``docs/functions.md`` and the function table of ``README.md`` (with ``--out`` nothing outside
+DIR is written). Every file is written atomically; the script prints each path it wrote.
+The planning workbooks are built in memory before anything is written, and a workbook that
+is open (Excel or LibreOffice lock file) or was edited since the last build is not
+overwritten without ``--force``. Every problem a user can cause (a folder that cannot be
+written, ``--out`` naming a file, a catalog row that breaks its schema, a damaged
+manifest) ends the build with one line starting ``build.py:`` and exit code 1.
 """
 
 from __future__ import annotations
@@ -147,8 +150,9 @@ def add_model(config_path: Path, model_id: str | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "dist",
-                        help="folder for the generated workbooks (default: dist/)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the generated workbooks (default: dist/); with --out, "
+                             "nothing outside it is written")
     parser.add_argument("--force", action="store_true",
                         help="overwrite workbooks that are open or were edited since the last build")
     parser.add_argument("--add-model", type=Path, metavar="CONFIG_JSON",
@@ -159,22 +163,44 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     if args.add_model is not None:
         return add_model(args.add_model, args.id)
-    from templates.output import OutputError, allow_overwrite, check_out_dir
+    from formulas.errors import FormulasError
+    from templates.output import allow_overwrite, check_out_dir, clean_stale_temps
 
+    out = ROOT / "dist" if args.out is None else args.out
     allow_overwrite(args.force)
     try:
-        check_out_dir(args.out)  # refuse before anything is written
+        check_out_dir(out)  # refuse before anything is written
         books = build_workbooks()  # a failure here leaves every previous output as it was
-        written = write_reference()
-        args.out.mkdir(parents=True, exist_ok=True)
-        written += write_excel_addin_files(args.out)
-        written += write_workbooks(args.out, books)
-    except OutputError as exc:
-        print(f"build.py: {exc}", file=sys.stderr)
+        written = []
+        if args.out is None:
+            clean_stale_temps(ROOT / "docs")
+            clean_stale_temps(ROOT)
+            written += write_reference()
+        out.mkdir(parents=True, exist_ok=True)
+        written += write_excel_addin_files(out)
+        written += write_workbooks(out, books)
+    except (OSError, FormulasError) as exc:
+        print(f"build.py: {_one_line(exc)}", file=sys.stderr)
         return 1
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    """A user error as one line: an OSError as "reason: path", a catalog error as its text."""
+    from templates.output import OutputError
+
+    if isinstance(exc, OSError) and not isinstance(exc, OutputError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        text = f"could not write the output ({exc.strerror}{where})"
+    else:
+        text = str(exc)
+    from formulas.errors import CatalogError
+
+    if isinstance(exc, CatalogError):
+        text = f"catalog error: {text}"
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

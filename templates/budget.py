@@ -380,7 +380,9 @@ def _results_sheet(wb: Workbook) -> Form:
         style(c, "check")
         ws.merge_cells(start_row=f.row, start_column=1, end_row=f.row, end_column=4)
         f.row += 1
-    count = f"SUMPRODUCT(--(LEN(A{first}:A{last})>0))"
+    # Checks that show text (a check that passes shows ""); COUNTBLANK counts "" as blank
+    # in every engine, where SUMPRODUCT(--(...)) is 0 in PyPI's formulas.
+    count = f"(ROWS(A{first}:A{last})-COUNTBLANK(A{first}:A{last}))"
     ws[status] = f"=IF({count}=0,\"All checks passed\",{count}&\" warning(s), see Checks\")"
     finish_sheet(ws, {"A": 44, "B": 24, "C": 16, "D": 80}, freeze="A5", fit_height=1)
     return f

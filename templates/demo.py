@@ -9,9 +9,9 @@
   core computes for the same inputs when the workbook is built, and a check cell that
   says ``OK`` when the two agree, so a user sees at once whether the add-in works;
 * an ``xlwings.conf`` sheet that tells the xlwings add-in which Python module holds the
-  functions (``UDF Modules``) and where the project is (``PYTHONPATH``, the folder it was
-  built from); the add-in reads the keys in column A from A1 down to the first blank
-  cell, so notes live in column D.
+  functions (``UDF Modules``); it holds no path of the machine that built it (a user adds
+  ``PYTHONPATH`` to run from a clone that is not installed); the add-in reads the keys in
+  column A from A1 down to the first blank cell, so notes live in column D.
 
 The formulas show ``#NAME?`` until the functions are imported (README: "Using the
 functions in Excel").
@@ -28,12 +28,13 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from templates.portable import make_portable
+
 __all__ = ["DEMO_NAME", "FIRST_ROW", "COLUMNS", "example_inputs", "parse_example_call",
            "evaluate_input", "array_constant", "first_number", "demo_rows", "build_demo",
            "write_demo"]
 
 DEMO_NAME = "llm_functions_demo.xlsx"
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 FIRST_ROW = 5
 COLUMNS = {"function": "A", "category": "B", "answers": "C", "arguments": "D",
            "formula": "E", "core": "F", "check": "G", "note": "H"}
@@ -256,15 +257,14 @@ def build_demo() -> Workbook:
     conf = wb.create_sheet("xlwings.conf")
     conf["A1"] = "UDF Modules"
     conf["B1"] = ";".join(classic_udf_modules())
-    conf["A2"] = "PYTHONPATH"
-    conf["B2"] = str(PROJECT_DIR)
     notes = [
         "Settings the xlwings add-in reads for this workbook (keys in column A from A1 down "
         "to the first blank cell, values in column B).",
         "UDF Modules: the Python module that holds the functions (it imports the others).",
-        "PYTHONPATH: the project folder this workbook was built from, so the functions are "
-        "found there even before pip install (numpy, pydantic and xlwings must be installed "
-        "in the add-in's Python either way). A folder that does not exist is ignored.",
+        "The package must be installed in the add-in's Python (pip install, or pip install -e "
+        "from a clone). To use a clone without installing it, add a row PYTHONPATH in A2 "
+        "with the project folder in B2 (this sheet ships without one: a built workbook holds "
+        "no path of the machine that built it).",
         "If the add-in uses a different Python than the one you installed into, set "
         "Interpreter (or Conda Path and Conda Env) in the xlwings ribbon tab.",
         "After an upgrade of this package or of xlwings: xlwings tab > Import Functions "
@@ -275,7 +275,7 @@ def build_demo() -> Workbook:
     conf.column_dimensions["A"].width = 16
     conf.column_dimensions["B"].width = 40
     conf.column_dimensions["D"].width = 100
-    return wb
+    return make_portable(wb)
 
 
 def write_demo(out_dir: Path) -> Path:

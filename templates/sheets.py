@@ -24,6 +24,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .portable import make_portable
 from .safe import set_text
 from .styles import style
 
@@ -275,4 +276,4 @@ def finish_planner(wb: Workbook, names: dict[str, str], catalog_sheets: Sequence
     for ws in catalog_sheets:
         wb.move_sheet(ws, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(ws.title))
     wb.active = 0
-    return wb
+    return make_portable(wb)
