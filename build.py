@@ -27,8 +27,8 @@ README_END = "<!-- functions:end -->"
 
 def write_reference(root: Path = ROOT) -> list[Path]:
     """Regenerate docs/functions.md and the README's function table."""
-    from addin.reference import readme_table, reference_markdown
-    from templates.output import atomic_write_text
+    from llm_budget_planner.addin.reference import readme_table, reference_markdown
+    from llm_budget_planner.templates.output import atomic_write_text
 
     written = [atomic_write_text(root / "docs" / "functions.md", reference_markdown())]
     readme = root / "README.md"
@@ -42,8 +42,8 @@ def write_reference(root: Path = ROOT) -> list[Path]:
 
 def write_excel_addin_files(out: Path) -> list[Path]:
     """The classic add-in's demo workbook and the xlwings Lite bundle (main.py, requirements.txt)."""
-    from addin.lite import write_bundle
-    from templates.demo import write_demo
+    from llm_budget_planner.addin.lite import write_bundle
+    from llm_budget_planner.templates.demo import write_demo
 
     return [write_demo(out), *write_bundle(out)]
 
@@ -54,12 +54,12 @@ def build_workbooks() -> dict:
     Sheets added by later modules are passed here as ``extra_sheets`` builders (see the
     :mod:`templates` docstring).
     """
-    from templates import build_budget_planner, build_procurement_planner
-    from templates.buy_vs_rent import buy_vs_rent_sheet
-    from templates.inference_sheet import inference_sheet
-    from templates.parallel_plan import parallel_plan_sheet
-    from templates.program_sheet import program_sheet
-    from templates.serving_sheet import serving_sheet
+    from llm_budget_planner.templates import build_budget_planner, build_procurement_planner
+    from llm_budget_planner.templates.buy_vs_rent import buy_vs_rent_sheet
+    from llm_budget_planner.templates.inference_sheet import inference_sheet
+    from llm_budget_planner.templates.parallel_plan import parallel_plan_sheet
+    from llm_budget_planner.templates.program_sheet import program_sheet
+    from llm_budget_planner.templates.serving_sheet import serving_sheet
 
     budget = build_budget_planner(extra_sheets=[parallel_plan_sheet, inference_sheet,
                                                 program_sheet, serving_sheet])
@@ -69,7 +69,7 @@ def build_workbooks() -> dict:
 
 def write_workbooks(out: Path, books: dict | None = None) -> list[Path]:
     """The planning workbooks: dist/llm_budget_planner.xlsx and dist/llm_procurement_planner.xlsx."""
-    from templates.output import save_workbook
+    from llm_budget_planner.templates.output import save_workbook
 
     books = build_workbooks() if books is None else books
     return [save_workbook(wb, out / name) for name, wb in books.items()]
@@ -83,10 +83,10 @@ def add_model(config_path: Path, model_id: str | None) -> int:
     import io
     import json
 
-    from formulas import catalog
-    from formulas.errors import FormulasError
-    from formulas.hf_config import row_from_hf_config
-    from templates.output import atomic_write_text
+    from llm_budget_planner.formulas import catalog
+    from llm_budget_planner.formulas.errors import FormulasError
+    from llm_budget_planner.formulas.hf_config import row_from_hf_config
+    from llm_budget_planner.templates.output import atomic_write_text
 
     try:
         cfg = json.loads(config_path.read_text(encoding="utf-8-sig"))
@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     if args.add_model is not None:
         return add_model(args.add_model, args.id)
-    from formulas.errors import FormulasError
-    from templates.output import allow_overwrite, check_out_dir, clean_stale_temps
+    from llm_budget_planner.formulas.errors import FormulasError
+    from llm_budget_planner.templates.output import allow_overwrite, check_out_dir, clean_stale_temps
 
     out = ROOT / "dist" if args.out is None else args.out
     allow_overwrite(args.force)
@@ -189,14 +189,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _one_line(exc: BaseException) -> str:
     """A user error as one line: an OSError as "reason: path", a catalog error as its text."""
-    from templates.output import OutputError
+    from llm_budget_planner.templates.output import OutputError
 
     if isinstance(exc, OSError) and not isinstance(exc, OutputError) and exc.strerror:
         where = f": {exc.filename}" if exc.filename else ""
         text = f"could not write the output ({exc.strerror}{where})"
     else:
         text = str(exc)
-    from formulas.errors import CatalogError
+    from llm_budget_planner.formulas.errors import CatalogError
 
     if isinstance(exc, CatalogError):
         text = f"catalog error: {text}"

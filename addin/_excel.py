@@ -37,8 +37,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-import formulas as core
-from formulas.errors import FormulasError, InvalidInputError
+from llm_budget_planner import formulas as core
+from llm_budget_planner.formulas.errors import FormulasError, InvalidInputError
 
 try:  # xlwings is optional for the core; the decorators are no-ops off Windows/Lite/Server
     import xlwings as _xw

@@ -52,7 +52,7 @@ def udf_module_names() -> list[str]:
     bundle, the demo workbook and the classic ``UDF Modules`` setting list them without
     further registration.
     """
-    import addin
+    from llm_budget_planner import addin
 
     names = sorted(m.name for m in pkgutil.iter_modules(addin.__path__)
                    if m.name == "udfs" or m.name.startswith("udfs_"))
@@ -65,7 +65,7 @@ def udf_module_names() -> list[str]:
 
 def functions_by_module() -> dict[str, list[str]]:
     """Module name -> sorted names of the Excel functions it defines (``addin.udfs`` first)."""
-    from addin._excel import REGISTRY
+    from llm_budget_planner.addin._excel import REGISTRY
 
     modules = udf_module_names()
     by_module: dict[str, list[str]] = {m: [] for m in modules}
@@ -253,7 +253,7 @@ def _project_version() -> str:
 
 def write_bundle(out_dir: Path) -> list[Path]:
     """Write ``main.py`` and ``requirements.txt`` into ``out_dir/xlwings_lite``."""
-    from templates.output import atomic_write_text
+    from llm_budget_planner.templates.output import atomic_write_text
 
     sources = bundle_sources()
     folder = Path(out_dir) / LITE_DIR

@@ -18,9 +18,9 @@ import time
 
 from _common import emit, machine, row  # noqa: I001 - puts the project root on sys.path
 
-import addin.udfs as x  # noqa: E402
-import addin.udfs_plan as xp  # noqa: E402
-import addin.udfs_serving as xs  # noqa: E402
+import llm_budget_planner.addin.udfs as x  # noqa: E402
+import llm_budget_planner.addin.udfs_plan as xp  # noqa: E402
+import llm_budget_planner.addin.udfs_serving as xs  # noqa: E402
 
 TARGET = 2.0
 CMD = "python benchmarks/bench_range_blanks.py"

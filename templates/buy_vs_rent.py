@@ -18,7 +18,7 @@ from typing import Mapping
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.workbook import Workbook
 
-from formulas.assumptions import assumption
+from llm_budget_planner.formulas.assumptions import assumption
 
 from .defaults import default
 from .sheets import (Form, Rule, define_name, finish_sheet, header_row, put_text,

@@ -16,8 +16,8 @@ from typing import Iterable, Mapping, Sequence
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from formulas.arch import resolve_model
-from formulas.catalog import GpuPrice, GpuSpec, ModelSpec
+from llm_budget_planner.formulas.arch import resolve_model
+from llm_budget_planner.formulas.catalog import GpuPrice, GpuSpec, ModelSpec
 
 from .sheets import (Rule, add_rule, define_name, finish_sheet, header_row, put_text,
                      sheet_heading)

@@ -28,7 +28,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from templates.portable import make_portable
+from llm_budget_planner.templates.portable import make_portable
 
 __all__ = ["DEMO_NAME", "FIRST_ROW", "COLUMNS", "example_inputs", "parse_example_call",
            "evaluate_input", "array_constant", "first_number", "demo_rows", "build_demo",
@@ -115,7 +115,7 @@ def parse_example_call(name: str, example: str) -> tuple | None:
 def evaluate_input(value):
     """An input cell's value as the core sees it: formula text is computed by its function."""
     if isinstance(value, str) and value.startswith("="):
-        from addin._excel import REGISTRY
+        from llm_budget_planner.addin._excel import REGISTRY
 
         name, args = _parse_call(value[1:])
         return REGISTRY[name](*(evaluate_input(a) for a in args))
@@ -144,9 +144,9 @@ def _first_sentence(doc: str) -> str:
 
 def demo_rows() -> list[dict]:
     """One dict per Excel function, in reference order, with the core's value."""
-    from addin.lite import functions_by_module
-    from addin.reference import GROUP_ORDER
-    from addin._excel import REGISTRY
+    from llm_budget_planner.addin.lite import functions_by_module
+    from llm_budget_planner.addin.reference import GROUP_ORDER
+    from llm_budget_planner.addin._excel import REGISTRY
 
     names = [n for names in functions_by_module().values() for n in names]
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
@@ -186,7 +186,7 @@ def _number_format(value) -> str:
 
 def build_demo() -> Workbook:
     """The demo workbook (not yet saved)."""
-    from addin.lite import classic_udf_modules
+    from llm_budget_planner.addin.lite import classic_udf_modules
 
     rows = demo_rows()
     wb = Workbook()
@@ -280,6 +280,6 @@ def build_demo() -> Workbook:
 
 def write_demo(out_dir: Path) -> Path:
     """Build the demo workbook and save it atomically as ``out_dir/llm_functions_demo.xlsx``."""
-    from templates.output import save_workbook
+    from llm_budget_planner.templates.output import save_workbook
 
     return save_workbook(build_demo(), Path(out_dir) / DEMO_NAME)

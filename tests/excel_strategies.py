@@ -22,9 +22,9 @@ import re
 
 from hypothesis import strategies as st
 
-import addin
-from addin._excel import REGISTRY
-from formulas import catalog
+from llm_budget_planner import addin
+from llm_budget_planner.addin._excel import REGISTRY
+from llm_budget_planner.formulas import catalog
 
 ERROR_CODES = ("#VALUE!", "#NUM!", "#N/A")
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import addin.udfs as x
-import addin.udfs_money as xm
-import addin.udfs_serving as xs
-from formulas import bounds, catalog
-from formulas.errors import CatalogError
+import llm_budget_planner.addin.udfs as x
+import llm_budget_planner.addin.udfs_money as xm
+import llm_budget_planner.addin.udfs_serving as xs
+from llm_budget_planner.formulas import bounds, catalog
+from llm_budget_planner.formulas.errors import CatalogError
 
 GPT3 = (175e9, 300e9)
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import build
-from formulas import catalog
-from templates import output
+from llm_budget_planner.formulas import catalog
+from llm_budget_planner.templates import output
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKBOOKS = ("llm_budget_planner.xlsx", "llm_procurement_planner.xlsx")

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from addin import lite
-from addin._excel import CATEGORY, REGISTRY
+from llm_budget_planner.addin import lite
+from llm_budget_planner.addin._excel import CATEGORY, REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from addin import lite
-from addin._excel import REGISTRY
-from templates import demo
+from llm_budget_planner.addin import lite
+from llm_budget_planner.addin._excel import REGISTRY
+from llm_budget_planner.templates import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from addin import lite
-from templates.demo import evaluate_input, example_inputs
+from llm_budget_planner.addin import lite
+from llm_budget_planner.templates.demo import evaluate_input, example_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 # Pure-Python packages from PyPI, or packages Pyodide builds itself.
@@ -43,7 +43,7 @@ def _run(script: str, tmp: Path, env: dict | None = None) -> subprocess.Complete
 
 
 def _expected():
-    from addin._excel import REGISTRY
+    from llm_budget_planner.addin._excel import REGISTRY
 
     names = [n for ns in lite.functions_by_module().values() for n in ns]
     cases = {}
@@ -100,11 +100,11 @@ def test_a_second_paste_replaces_the_first(bundle, tmp_path):
     script = textwrap.dedent(f"""
         import runpy, sys
         runpy.run_path({str(bundle['main.py'])!r}, run_name="main")
-        import formulas
+        from llm_budget_planner import formulas
         first = getattr(formulas, "BUNDLE_MARKER", None)
         again = runpy.run_path({str(bundle['main.py'])!r}, run_name="main")
         main = runpy.run_path({str(second)!r}, run_name="main")
-        import formulas
+        from llm_budget_planner import formulas
         print(first, formulas.BUNDLE_MARKER, main["TRAIN_DAYS"](175E9, 300E9, 1024, 312, 0.45))
     """)
     proc = _run(script, tmp_path)

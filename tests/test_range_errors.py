@@ -8,8 +8,8 @@ import types
 
 import pytest
 
-import addin.udfs_money as xm
-from addin import _excel
+import llm_budget_planner.addin.udfs_money as xm
+from llm_budget_planner.addin import _excel
 
 COLUMN = [[100.0], [-5.0], [None], [200.0]]  # CLOUD_COST_USD(A1:A4, 2): one bad row
 

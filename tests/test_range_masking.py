@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-import addin.udfs as x
-import addin.udfs_plan as xp
-import addin.udfs_serving as xs
-from addin import _excel
+import llm_budget_planner.addin.udfs as x
+import llm_budget_planner.addin.udfs_plan as xp
+import llm_budget_planner.addin.udfs_serving as xs
+from llm_budget_planner.addin import _excel
 
 
 class CountingBody:

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import addin.udfs as x
-from formulas.errors import InfeasibleError
-from formulas.plan import assumptions, format_layout, parse_layout, step, train
-from formulas.plan.search import train_plan, train_plan_deadline
-from formulas.plan.shape import train_shape
-from formulas.plan.step import _stage_layers, train_hardware
+import llm_budget_planner.addin.udfs as x
+from llm_budget_planner.formulas.errors import InfeasibleError
+from llm_budget_planner.formulas.plan import assumptions, format_layout, parse_layout, step, train
+from llm_budget_planner.formulas.plan.search import train_plan, train_plan_deadline
+from llm_budget_planner.formulas.plan.shape import train_shape
+from llm_budget_planner.formulas.plan.step import _stage_layers, train_hardware
 from tests.reference_rows import evaluate, load_rows
 
 CALIBRATION = load_rows("training_calibration.csv")

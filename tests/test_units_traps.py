@@ -6,7 +6,7 @@ largest and smallest legitimate values still compute (a demanding user is never 
 
 import pytest
 
-import addin.udfs as x
+import llm_budget_planner.addin.udfs as x
 
 GPT3 = (175e9, 300e9)
 
