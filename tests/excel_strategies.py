@@ -33,7 +33,7 @@ def load_all_udfs() -> dict:
     """Import every ``addin.udfs*`` module so that REGISTRY holds every Excel function."""
     for mod in pkgutil.iter_modules(addin.__path__):
         if mod.name.startswith("udfs"):
-            importlib.import_module(f"addin.{mod.name}")
+            importlib.import_module(f"llm_budget_planner.addin.{mod.name}")
     return REGISTRY
 
 

@@ -97,7 +97,7 @@ def test_xlwings_conf_sheet_names_the_udf_modules(workbook):
     conf = workbook["xlwings.conf"]
     assert conf["A1"].value == "UDF Modules"
     modules = conf["B1"].value.split(";")
-    assert modules[0] == "addin.udfs"
+    assert modules[0] == "llm_budget_planner.addin.udfs"
     assert modules == lite.classic_udf_modules()
     # Together they expose every function, each exactly once (tests/test_conformance_classic.py
     # runs xlwings' own Import Functions on this setting).
