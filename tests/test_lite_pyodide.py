@@ -38,7 +38,7 @@ import json, os, platform, sys, warnings
 warnings.simplefilter("error")
 with open("/home/pyodide/main.py", encoding="utf-8") as fh:
     source = fh.read()
-head = source.split("\\nfrom addin.")[0]  # the loader, without the imports of the functions
+head = source.split("\\nfrom llm_budget_planner.addin.")[0]  # the loader, without the imports of the functions
 namespace = {"__name__": "main"}
 exec(compile(head, "main.py", "exec"), namespace)
 folder = sys.path[0]
@@ -68,6 +68,7 @@ def test_bundle_unpacks_and_compiles_in_pyodide(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["platform"] == "emscripten"
-    expected = sorted(rel for rel in lite.bundle_sources() if rel.endswith(".py"))
+    expected = sorted(f"{lite.NAMESPACE}/{rel}" for rel in lite.bundle_sources()
+                      if rel.endswith(".py"))
     assert got["compiled"] == expected
     assert got["folder"].startswith("/tmp/llm_budget_planner_")
