@@ -81,7 +81,7 @@ def _inputs_sheet(wb: Workbook, start: _dt.date) -> Form:
     put_text(ws["A1"], "Inputs: the only cells you type into (blue on yellow)")
     style(ws["A1"], "title")
     style(ws["A2"], "note")
-    ws.merge_cells("A2:E2")
+    ws.merge_cells("A2:F2")
     ws.row_dimensions[2].height = 45
     f = Form(wb, ws, row=4)
     f.header()
@@ -247,13 +247,12 @@ def _inputs_sheet(wb: Workbook, start: _dt.date) -> Form:
     f.input("AmortisationYears", "Amortisation period", am.value, "years", "decimal",
             Rule("decimal", "Years over which the hardware is written off, e.g. 5.",
                  "Enter years between 0.5 and 30.", 0.5, 30), am.source)
-    params_row = name_ref(wb, "Params")[1][1:]
-    put_text(ws["A2"], "Pick a model and a GPU, then check the defaults. Cells whose Default "
-             "column shows a look-up (model size, GPU peak, prices) follow the catalog until you "
-             "type a number over them; to restore the look-up, type = and the Default cell "
-             f"(=D{params_row} restores Parameters). Units are in column C; every default states "
-             "its source in column E.")
-    finish_sheet(ws, {"A": 34, "B": 16, "C": 21, "D": 16, "E": 90}, freeze="A5")
+    put_text(ws["A2"], "Pick a model and a GPU in the yellow column E, then check the defaults. "
+             "Column D is the default (a catalog look-up or a sourced EXAMPLE value, locked); "
+             "column E (yellow, blank) takes your value; column B is the value every sheet uses. "
+             "Clear a yellow cell to return to the default. Units are in column C; every default "
+             "states its source in column F.")
+    finish_sheet(ws, {"A": 34, "B": 16, "C": 18, "D": 16, "E": 16, "F": 80}, freeze="A5")
     return f
 
 

@@ -38,7 +38,7 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
                   "Buying pays once (GPU plus its share of server, network and storage) and then "
                   "only energy; renting pays every hour. Prices default to the GPUs sheet's EXAMPLE"
                   " prices (dated public prices, NOT quotes): type your quotes.",
-                  "E",
+                  "F",
                   height=30)
     f = Form(wb, ws, row=4)
     f.header()
@@ -132,4 +132,4 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     ch.height = 8
     ch.width = 16
     ws.add_chart(ch, f"E{top}")
-    finish_sheet(ws, {"A": 40, "B": 20, "C": 22, "D": 16, "E": 70}, freeze="A5")
+    finish_sheet(ws, {"A": 40, "B": 20, "C": 22, "D": 16, "E": 16, "F": 70}, freeze="A5")

@@ -58,7 +58,7 @@ def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
                   " the roofline: prefill is compute-bound, each decode step reads every weight "
                   "once for the batch plus each request's KV cache (Pope et al. 2022). Blue cells "
                   "are inputs; the Default column shows the shipped value or look-up.",
-                  "E",
+                  "F",
                   height=45)
     f = Form(wb, ws, row=4)
     f.header()
@@ -200,4 +200,4 @@ def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
              "*(1-1E-12)-1E-9,0)", "GPUs", "count", "QLoRA memory / memory per GPU.")
     f.result("FTCheckpointGB", "Adapter checkpoint (bf16)", "=FTAdapterParams*2/1E9", "GB", "gb",
              "What LoRA saves: the adapters only (GPT-3 r=4: 35 MB instead of 350 GB).")
-    finish_sheet(ws, {"A": 44, "B": 18, "C": 18, "D": 18, "E": 80}, freeze="A5")
+    finish_sheet(ws, {"A": 44, "B": 18, "C": 18, "D": 18, "E": 16, "F": 72}, freeze="A5")

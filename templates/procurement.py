@@ -50,10 +50,10 @@ QUOTE_CHOICES = ("Cheapest", "Fastest") + tuple(q[0] for q in QUOTES)
 def _requirement_sheet(wb: Workbook) -> Form:
     ws = wb.create_sheet("Requirement")
     sheet_heading(ws, "Requirement: GPUs, servers, network, storage, racks and power",
-                  "Inputs first (blue on yellow; look-ups follow the catalogs until you type over "
-                  "them), then the results. Every assumption is an input with its source in column "
-                  "E.",
-                  "E")
+                  "Inputs first, then the results. Column D is the default (a catalog look-up or a "
+                  "sourced value), column E (yellow, blank) takes your value, column B shows the "
+                  "value used. Every default states its source in column F.",
+                  "F")
     f = Form(wb, ws, row=4)
     f.header()
     d = default
@@ -253,7 +253,7 @@ def _requirement_sheet(wb: Workbook) -> Form:
     f.result("RackCheck", "Rack check", "=IF(ServersPerRackByPower<1,\"One server draws more "
              "than the rack power budget: raise the budget or use fewer GPUs per server\",\"OK\")",
              "", "text", "")
-    finish_sheet(ws, {"A": 40, "B": 16, "C": 20, "D": 16, "E": 90}, freeze="A5")
+    finish_sheet(ws, {"A": 40, "B": 16, "C": 18, "D": 16, "E": 16, "F": 80}, freeze="A5")
     return f
 
 

@@ -41,7 +41,7 @@ def program_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
                   "against buying the cluster (capex written off straight-line over the "
                   "amortisation period of the Inputs sheet, plus energy), and low/base/high totals "
                   "for an MFU range. Goodput is the share of wall-clock time that trains.",
-                  "E",
+                  "F",
                   height=45)
     f = Form(wb, ws, row=4)
     f.header()
@@ -132,4 +132,4 @@ def program_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
                  "ProgServingGPUHours)*PricePerGPUHour", "$", "usd",
                  "Pre-training at this case + the other phases, at the cloud price.",
                  key=case == "Base")
-    finish_sheet(ws, {"A": 44, "B": 18, "C": 16, "D": 18, "E": 80}, freeze="A5")
+    finish_sheet(ws, {"A": 44, "B": 18, "C": 16, "D": 18, "E": 16, "F": 72}, freeze="A5")

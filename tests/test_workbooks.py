@@ -81,7 +81,10 @@ PROCUREMENT_SCENARIOS = {
 
 
 def set_input(wb, name: str, value) -> None:
-    """Write a value into a named input cell (a list fills a named row left to right)."""
+    """Write a value into a named input cell (a list fills a named row left to right); an
+    input with a default takes the value in its override cell (``<name>_Override``)."""
+    if f"{name}_Override" in wb.defined_names:
+        name = f"{name}_Override"
     sheet, coord = name_ref(wb, name)
     ws = wb[sheet]
     if isinstance(value, list):
@@ -463,12 +466,39 @@ def test_every_result_cell_is_compared(recalculated):
         for name in src.defined_names:
             sheet, coord = name_ref(src, name)
             cell = src[sheet][coord.split(":")[0]]
-            if sheet in ("GPUs", "Models", "Example prices", "Lists") or name in want:
-                continue
+            if sheet in ("GPUs", "Models", "Example prices", "Lists") or name in want \
+                    or f"{name}_Override" in src.defined_names:
+                continue  # an input's value used is checked by test_fast_input_pattern
             if cell.data_type == "f" and cell.style != "Input":
                 untested.append(name)
         allowed = {"SelectedVendor", "ScheduleEnergyTotalUSD", "ScheduleCheck"}
         assert set(untested) <= allowed, untested
+
+
+@pytest.mark.parametrize("key", ALL_SCENARIOS)
+def test_fast_input_pattern(recalculated, key):
+    """Every input with a default: the default cell is a locked formula or value, the override
+    cell is the only input-styled cell and blank unless the scenario typed it, and the value
+    used equals the override when typed, else the default (clearing restores the default)."""
+    kind, overrides, src, out, _ = recalculated[key]
+    checked = 0
+    for name in src.defined_names:
+        if not name.endswith("_Override"):
+            continue
+        base = name[:-len("_Override")]
+        sheet, ocoord = name_ref(src, name)
+        _, ucoord = name_ref(src, base)
+        ws, row = src[sheet], int(ocoord[1:])
+        assert ws[ocoord].style == "Input", name
+        assert ws[ucoord].style != "Input" and ws[ucoord].data_type == "f", base
+        assert ws[f"D{row}"].style != "Input", base
+        typed = ws[ocoord].value
+        assert (typed is None) == (base not in overrides), (base, typed)
+        used = out[sheet][ucoord].value
+        want = out[sheet][ocoord].value if typed is not None else out[sheet][f"D{row}"].value
+        assert _plain(used) == _plain(want), (base, used, want)
+        checked += 1
+    assert checked >= 15
 
 
 def test_seed_article_gpt3_plan_reproduced(recalculated):
