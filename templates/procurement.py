@@ -546,4 +546,4 @@ def build_procurement_planner(*, gpus: Mapping[str, GpuSpec] | None = None,
     catalog_sheets = [write_gpu_sheet(wb, gpus, prices), write_model_sheet(wb, models),
                       write_price_sheet(wb, prices),
                       write_lists_sheet(wb, models, {"QuoteChoices": QUOTE_CHOICES})]
-    return finish_planner(wb, names, catalog_sheets, extra_sheets)
+    return finish_planner(wb, names, catalog_sheets, extra_sheets, built)

@@ -242,10 +242,13 @@ class Form:
         return f"B{r}"
 
     def result(self, name: str | None, label: str, formula: str, unit: str, fmt: str, note: str,
-               key: bool = False) -> str:
-        """A formula row; named when ``name`` is given; ``key`` uses the result style."""
+               key: bool = False, unit_formula: str | None = None) -> str:
+        """A formula row; named when ``name`` is given; ``key`` uses the result style;
+        ``unit_formula`` replaces the unit text (e.g. to mark a total incomplete)."""
         r = self.row
         self._label(label, unit, note, name)
+        if unit_formula is not None:
+            self.ws[f"{self.unit_col}{r}"].value = unit_formula
         cell = self.ws[f"B{r}"]
         cell.value = formula
         style(cell, "result" if key else "calc", fmt)
@@ -257,13 +260,20 @@ class Form:
 
 
 def finish_sheet(ws: Worksheet, widths: dict[str, float], freeze: str | None = "A5",
-                 landscape: bool = True, protect: bool = True, fit_height: int = 0) -> None:
-    """Column widths, frozen header, print setup (fit to one page wide), protection."""
+                 protect: bool = True, fit_height: int = 0,
+                 print_title_rows: str | None = None) -> None:
+    """Column widths, frozen header, print setup (landscape, one page wide, the rows above
+    the frozen pane repeated on every page), protection."""
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
     if freeze:
         ws.freeze_panes = freeze
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    if print_title_rows is None and freeze:
+        top = int(re.sub(r"[A-Z]", "", freeze)) - 1
+        print_title_rows = f"1:{top}" if top >= 1 else None
+    if print_title_rows:
+        ws.print_title_rows = print_title_rows
+    ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = fit_height
@@ -271,7 +281,7 @@ def finish_sheet(ws: Worksheet, widths: dict[str, float], freeze: str | None = "
     ws.print_options.gridLines = False
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.oddFooter.center.text = "&A - page &P of &N"
+    ws.oddFooter.center.text = "&F - &A - page &P of &N"
     if protect:
         ws.protection.sheet = True  # no password: a guard against accidents, not security
         ws.protection.formatColumns = False
@@ -285,12 +295,22 @@ def column_letters(start: int, count: int) -> Iterable[str]:
     return (get_column_letter(start + i) for i in range(count))
 
 
+def footer(ws: Worksheet, built) -> None:
+    """Printed footer: file, sheet, page of pages and the build date."""
+    ws.oddFooter.center.text = f"&F - &A - page &P of &N - built {built.isoformat()}"
+    ws.oddFooter.center.size = 8
+
+
 def finish_planner(wb: Workbook, names: dict[str, str], catalog_sheets: Sequence[Worksheet],
-                   extra_sheets: Sequence) -> Workbook:
+                   extra_sheets: Sequence, built=None) -> Workbook:
     """Run the added sheet builders (``builder(wb, names)``), keep the catalog sheets at the
-    end, after any added sheet, and open the workbook on its first sheet."""
+    end, after any added sheet, put the footer (with the build date) on every sheet and open
+    the workbook on its first sheet."""
     for builder in extra_sheets:
         builder(wb, dict(names))
+    if built is not None:
+        for ws in wb.worksheets:
+            footer(ws, built)
     for ws in catalog_sheets:
         wb.move_sheet(ws, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(ws.title))
     wb.active = 0

@@ -32,7 +32,7 @@ BUDGET = {
     # MLA KV cache, fp8 weights on H200, tensor parallel typed, lower efficiency.
     "deepseek": {"Model": "deepseek-v3", "GPU": "h200-sxm", "ServeBytesPerParam": 1,
                  "ServeTP": 8, "ServeEfficiency": 0.6, "ServePromptTokens": 2000,
-                 "ServeOutputTokens": 300, "ProgGoodput": 0.85, "ProgServingMonths": 24,
+                 "ServeOutputTokens": 300, "Goodput": 0.85, "ProgServingMonths": 24,
                  "ProgMFULow": 0.2, "ProgMFUHigh": 0.5},
     # LLaMA-65B-sized custom model: QLoRA's headline setting on the fine-tuning rows.
     "qlora65b": {"Model": "custom", "CustomLayers": 80, "CustomHidden": 8192,
@@ -137,8 +137,8 @@ def test_program_sheet_matches_the_core(recalculated, key):
     v = _reader(recalculated, "budget", key)
     A, T, N, tf, k = (v("ActiveParams"), v("Tokens"), v("NumGPUs"), v("PeakTFLOPS"),
                       v("FlopsPerParamToken"))
-    mfu, lo_, hi, g = v("MFU"), v("ProgMFULow"), v("ProgMFUHigh"), v("ProgGoodput")
-    price = v("PricePerGPUHour")
+    mfu, lo_, hi, g = v("MFU"), v("ProgMFULow"), v("ProgMFUHigh"), v("Goodput")
+    price = v("RentUSDPerGPUHour")
     low, mid, high = core.train_days_range(A, T, N, tf, lo_, hi, g, k)
     close(v("ProgDaysLow"), low)
     close(v("ProgDaysHigh"), high)
@@ -168,12 +168,20 @@ def test_program_sheet_matches_the_core(recalculated, key):
     months = (v("ProgPretrainGPUHours") + ft + v("ProgEvalGPUHoursUsed")) / (N * 730) \
         + v("ProgServingMonths")
     close(v("ProgMonths"), months)
-    per_month = capex / (v("AmortisationYears") * 12)
-    close(v("ProgDepreciationUSD"), per_month * min(months, v("AmortisationYears") * 12))
-    watts = v("GPUPowerW") + v("ServerPowerW") / v("GPUsPerServer")
-    close(v("ProgEnergyUSD"), total * watts / 1000 * v("PUE") * v("ElectricityUSDPerKWh"))
-    assert v("ProgCheaper") == ("Rent (opex)" if v("ProgCloudUSD") <= v("ProgOwnUSD")
-                                else "Buy (capex)")
+    per_month = capex * (1 - v("ResidualValue")) / (v("AmortisationYears") * 12)
+    close(v("ProgDepreciationPerMonth"), per_month)
+    close(v("ProgOwnUSD"), total * v("OnPremCostPerGPUHour"))
+    if v("PricePerGPUHour") <= 0:
+        assert v("ProgCheaper") == ("No verdict: the cloud price per GPU-hour is missing "
+                                    "(Inputs > Cloud)")
+    elif v("UnitPricePerGPU") <= 0:
+        assert v("ProgCheaper").startswith("No verdict: the purchase price per GPU is missing")
+    else:
+        assert v("ProgCheaper") == ("Rent (opex)" if v("ProgCloudUSD") <= v("ProgOwnUSD")
+                                    else "Buy (capex)")
+    # One cost model, one verdict: Program and Results decide the same way.
+    assert {"Cloud": "Rent (opex)", "On-premises": "Buy (capex)"}.get(
+        v("CheaperOption"), v("CheaperOption")) == v("ProgCheaper")
 
 
 @pytest.mark.parametrize("key", list(PROCUREMENT))

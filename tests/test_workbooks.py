@@ -20,6 +20,8 @@ from openpyxl.utils.datetime import to_excel
 from openpyxl.utils.formulas import validate
 
 import addin.udfs as x
+from formulas import money as core_money
+from formulas.assumptions import assumption
 from formulas import catalog
 from templates import build_budget_planner, build_procurement_planner
 from templates import budget as B
@@ -40,7 +42,8 @@ BUDGET_SCENARIOS = {
     "budget_default": {},
     # GPT-3 on A100 as in the seed articles: 175B, 300B tokens, 1024 GPUs, 45% of 312.
     "budget_gpt3": {"Model": "gpt-3-175b", "Params": 175e9, "Tokens": 300e9,
-                    "GPU": "a100-sxm-80gb", "MFU": 0.45, "GPUCount": 1024, "PricePerGPUHour": 1.5, "ServerCostUSD": 120000},
+                    "GPU": "a100-sxm-80gb", "MFU": 0.45, "GPUCount": 1024, "PricePerGPUHour": 1.5,
+                    "ServerCostUSD": 120000, "Goodput": 1},
     # Mixture of experts, plan by deadline, no recomputation, B200.
     "budget_moe_deadline": {"Model": "mixtral-8x7b", "GPU": "b200", "PlanBy": "Deadline",
                             "DeadlineDays": 12, "Recompute": "Off", "MFU": 0.35,
@@ -149,33 +152,40 @@ def budget_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     d = lambda k: default(k).value  # noqa: E731
     v = {"Model": B.DEFAULT_MODEL, "CustomLayers": 80, "CustomHidden": 8192,
          "CustomVocab": 128256, "TokensPerParam": d("tokens_per_param"), "Recompute": "On",
-         "MFU": d("mfu"), "GPU": B.DEFAULT_GPU, "PlanBy": "GPU count",
+         "MFU": d("mfu"), "Goodput": assumption("goodput"), "Precision": "bf16",
+         "GPU": B.DEFAULT_GPU, "PlanBy": "GPU count",
          "GPUCount": B.DEFAULT_GPU_COUNT, "DeadlineDays": B.DEFAULT_DEADLINE_DAYS,
          "StartDate": B.first_of_next_month(built), "BytesWeights": d("bytes_weights"),
          "BytesGradients": d("bytes_gradients"), "BytesOptimizer": d("bytes_optimizer"),
          "ActivationFactor": d("activation_factor"), "GPUsPerServer": d("gpus_per_server"),
          "ServerCostUSD": d("server_cost_usd"), "ServerPowerW": d("server_power_w"),
          "PUE": d("pue"), "ElectricityUSDPerKWh": d("electricity_usd_per_kwh"),
-         "AmortisationYears": d("amortisation_years")}
+         "AmortisationYears": d("amortisation_years"), "Discount1Y": d("discount_1y"),
+         "Discount3Y": d("discount_3y"), "DiscountSpot": d("discount_spot"), "Share1Y": 0,
+         "Share3Y": 0, "ShareSpot": 0, "CostOfCapital": d("cost_of_capital"),
+         "ResidualValue": d("residual_value"), "OwnedUtilisation": d("owned_utilisation"),
+         "ColocationUSDPerKWMonth": d("colocation_usd_per_kw_month")}
     v.update(overrides)
     _model_inputs(v)
+    if v["Precision"] == "fp8":
+        v["PeakTFLOPS"] = overrides.get("PeakTFLOPS", catalog.gpu(v["GPU"]).tflops_fp8 or 0.0)
     v.setdefault("FlopsPerParamToken", 8.0 if v["Recompute"] == "On" else 6.0)
     prices = catalog.gpu_prices()
     v.setdefault("PricePerGPUHour", example_price(prices, v["GPU"], "cloud")[0] or 0.0)
     v.setdefault("UnitPricePerGPU", example_price(prices, v["GPU"], "purchase")[0] or 0.0)
     P, Pa, T, k = v["Params"], v["ActiveParams"], v["Tokens"], v["FlopsPerParamToken"]
-    tf, mfu, mem = v["PeakTFLOPS"], v["MFU"], v["GPUMemoryGB"]
+    tf, mfu, mem, g = v["PeakTFLOPS"], v["MFU"], v["GPUMemoryGB"], v["Goodput"]
     r: dict = {}
-    r["GPUsForDeadline"] = _num(x.GPU_COUNT_TIME(Pa, T, v["DeadlineDays"], tf, mfu, k))
+    r["GPUsForDeadline"] = _num(x.GPU_COUNT_TIME(Pa, T, v["DeadlineDays"] * g, tf, mfu, k))
     v.setdefault("NumGPUs", r["GPUsForDeadline"] if v["PlanBy"] == "Deadline" else v["GPUCount"])
     N = v["NumGPUs"]
     r["TrainingFLOPs"] = _num(x.TRAIN_FLOPS(Pa, T))
     r["ExecutedFLOPs"] = _num(x.TRAIN_FLOPS(Pa, T, k))
     r["AchievedTFLOPS"] = tf * mfu
     r["TokensPerParamActual"] = T / P
-    r["TrainingDays"] = days = _num(x.TRAIN_DAYS(Pa, T, N, tf, mfu, k))
+    r["TrainingDays"] = days = _num(x.TRAIN_DAYS(Pa, T, N, tf, mfu, k)) / g
     r["GPUHours"] = days * 24 * N
-    assert r["GPUHours"] == pytest.approx(_num(x.GPU_HOURS(Pa, T, tf, mfu, k)), rel=RTOL)
+    assert r["GPUHours"] == pytest.approx(_num(x.GPU_HOURS(Pa, T, tf, mfu, k)) / g, rel=RTOL)
     r["DeadlineMet"] = "Yes" if days <= v["DeadlineDays"] else \
         f"No: {days - v['DeadlineDays']:,.1f} days late"
     state = v["BytesWeights"] + v["BytesGradients"] + v["BytesOptimizer"]
@@ -186,59 +196,109 @@ def budget_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     r["GPUsForMemory"] = _num(x.GPU_COUNT_MEM(P, state, v["ActivationFactor"], mem))
     r["MemoryOK"] = "Yes" if N >= r["GPUsForMemory"] else \
         f"No: at least {r['GPUsForMemory']:,.0f} GPUs needed"
-    price = v["PricePerGPUHour"]
-    r["TrainingCostUSD"] = r["GPUHours"] * price
+    od = v["PricePerGPUHour"]
+    shares = (v["Share1Y"], v["Share3Y"], v["ShareSpot"])
+    rent = od * ((1 - sum(shares)) + shares[0] * (1 - v["Discount1Y"])
+                 + shares[1] * (1 - v["Discount3Y"]) + shares[2] * (1 - v["DiscountSpot"]))
+    r["RentUSDPerGPUHour"] = rent
+    # Owning cost per used GPU-hour (hand-written annuity, not Excel's PMT).
+    gps, life, rate = v["GPUsPerServer"], v["AmortisationYears"], v["CostOfCapital"]
+    capex = v["UnitPricePerGPU"] + v["ServerCostUSD"] / gps
+    resid = v["ResidualValue"] * capex
+    annual = (capex - resid) / life if rate == 0 else \
+        (capex - resid / (1 + rate) ** life) * rate / (1 - (1 + rate) ** -life)
+    r["CapexPerGPUUSD"] = capex
+    r["CapitalPerGPUYear"] = annual
+    r["DepreciationPerGPUYear"] = (capex - resid) / life
+    r["FinancingPerGPUYear"] = annual - (capex - resid) / life
+    kw = (v["GPUPowerW"] + v["ServerPowerW"] / gps) / 1000
+    r["GPUKW"] = kw
+    hours = 8760 * v["OwnedUtilisation"]
+    r["OwnCapitalPerGPUHour"] = annual / hours
+    r["OwnEnergyPerGPUHour"] = energy_h = kw * v["PUE"] * v["ElectricityUSDPerKWh"]
+    r["OwnColocationPerGPUHour"] = colo_h = kw * v["ColocationUSDPerKWMonth"] * 12 / hours
+    r["OnPremCostPerGPUHour"] = own = annual / hours + energy_h + colo_h
+    r["TrainingCostUSD"] = r["GPUHours"] * rent
+    assert r["TrainingCostUSD"] == pytest.approx(
+        core_money.train_cost_usd(Pa, T, tf, N, mfu, rent, k, g),
+        rel=RTOL)
     r["CloudCostPer1BTokens"] = r["TrainingCostUSD"] / (T / 1e9)
-    r["Servers"] = servers = math.ceil(N / v["GPUsPerServer"])
+    r["Servers"] = servers = math.ceil(N / gps)
     r["OnPremCapexUSD"] = N * v["UnitPricePerGPU"] + servers * v["ServerCostUSD"]
-    r["CapexShareUSD"] = r["OnPremCapexUSD"] * days / (v["AmortisationYears"] * 365)
-    watts = N * v["GPUPowerW"] + servers * v["ServerPowerW"]
-    r["EnergyKWh"] = watts / 1000 * days * 24 * v["PUE"]
+    r["CapexShareUSD"] = r["GPUHours"] * annual / hours
+    r["EnergyKWh"] = r["GPUHours"] * kw * v["PUE"]
     r["EnergyCostUSD"] = r["EnergyKWh"] * v["ElectricityUSDPerKWh"]
-    r["OnPremCostUSD"] = r["CapexShareUSD"] + r["EnergyCostUSD"]
-    r["OnPremCostPerGPUHour"] = r["OnPremCostUSD"] / r["GPUHours"]
+    r["ColocationUSD"] = r["GPUHours"] * colo_h
+    r["OnPremCostUSD"] = r["CapexShareUSD"] + r["EnergyCostUSD"] + r["ColocationUSD"]
+    assert r["OnPremCostUSD"] == pytest.approx(r["GPUHours"] * own, rel=RTOL)
     r["OnPremCostPer1BTokens"] = r["OnPremCostUSD"] / (T / 1e9)
-    if price <= 0 or v["UnitPricePerGPU"] <= 0:
-        r["CheaperOption"] = "Enter both prices to compare"
+    if od <= 0:
+        r["CheaperOption"] = "No verdict: the cloud price per GPU-hour is missing (Inputs > Cloud)"
+    elif v["UnitPricePerGPU"] <= 0:
+        r["CheaperOption"] = ("No verdict: the purchase price per GPU is missing "
+                              "(Inputs > On-premises)")
     else:
         r["CheaperOption"] = "Cloud" if r["TrainingCostUSD"] <= r["OnPremCostUSD"] else \
             "On-premises"
-    r["SavingUSD"] = abs(r["TrainingCostUSD"] - r["OnPremCostUSD"])
-    # Sensitivity tables: MFU rows x GPU columns.
+    r["SavingUSD"] = abs(r["TrainingCostUSD"] - r["OnPremCostUSD"]) \
+        if r["CheaperOption"] in ("Cloud", "On-premises") else "n/a: no verdict"
+    # Sensitivity tables: utilisation rows x GPU columns, utilisation rows x rent columns.
     gpus = [max(1, _excel_round(N * f)) for f in B.SENSITIVITY_GPU_FACTORS]
     r["SensGPUs"] = [gpus]
     r["SensMFU"] = [[m] for m in B.SENSITIVITY_MFU]
-    r["SensDays"] = [[_num(x.TRAIN_DAYS(Pa, T, n, tf, m, k)) for n in gpus]
+    r["SensDays"] = [[_num(x.TRAIN_DAYS(Pa, T, n, tf, m, k)) / g for n in gpus]
                      for m in B.SENSITIVITY_MFU]
-    r["SensCost"] = [[dd * 24 * n * price for dd, n in zip(row, gpus)] for row in r["SensDays"]]
-    # Monthly schedule.
+    sens_prices = [rent * f for f in B.SENSITIVITY_PRICE_FACTORS]
+    r["SensPrices"] = [sens_prices]
+    r["SensCost"] = [[core_money.train_cost_usd(Pa, T, tf, N, m, p, k, g) for p in sens_prices]
+                     for m in B.SENSITIVITY_MFU]
+    # Tornado: one input 20% down and up.
+    sw = B.TORNADO_SWING
+    base = {"MFU": mfu, "Goodput": g, "Rent": rent, "Tokens": T, "GPUs": N}
+    rows = []
+    for key, *_ in B.TORNADO_INPUTS:
+        lo_v = max(1, _excel_round(N * (1 - sw))) if key == "GPUs" else base[key] * (1 - sw)
+        hi_v = max(1, _excel_round(N * (1 + sw))) if key == "GPUs" else base[key] * (1 + sw)
+        if key in ("MFU", "Goodput"):
+            hi_v = min(1, hi_v)
+        out = []
+        for val in (lo_v, hi_v):
+            q = dict(base, **{key: val})
+            dd = _num(x.TRAIN_DAYS(Pa, q["Tokens"], q["GPUs"], tf, q["MFU"], k)) / q["Goodput"]
+            out.append((dd * 24 * q["GPUs"] * q["Rent"], dd))
+        swing = abs(out[1][0] - out[0][0])
+        if key == "GPUs":  # the cloud bill does not depend on the GPU count (GPU-hours fixed)
+            assert swing == pytest.approx(0, abs=1e-9 * out[0][0])
+            swing = 0.0
+        rows.append([lo_v, hi_v, out[0][0], out[1][0], swing, out[0][1], out[1][1]])
+    r["TornadoTable"] = rows
+    # Spend schedule: weeks for runs up to SCHEDULE_MONTHS weeks, else months.
+    weekly = days <= B.SCHEDULE_MONTHS * 7
+    r["SchedulePeriod"] = "Week" if weekly else "Month"
     start = _serial(v["StartDate"])
     end = start + days
     sched = []
-    for i in range(B.SCHEDULE_MONTHS):
-        a = _serial(_add_months(v["StartDate"], i))
-        b = _serial(_add_months(v["StartDate"], i + 1))
+    bounds = [start + 7 * i if weekly else _serial(_add_months(v["StartDate"], i))
+              for i in range(B.SCHEDULE_MONTHS + 1)]
+    for a, b in zip(bounds, bounds[1:]):
         sched.append(max(0.0, min(end, b) - a))
+    r["ScheduleEnd"] = bounds[-1] - 1
     r["ScheduleDays"] = [[s] for s in sched]
     r["ScheduleGPUHours"] = [[s * 24 * N] for s in sched]
-    r["ScheduleCloudUSD"] = [[s * 24 * N * price] for s in sched]
-    r["ScheduleCloudTotalUSD"] = sum(s * 24 * N * price for s in sched)
-    r["ScheduleEnergyUSD"] = [[s * 24 * watts / 1000 * v["PUE"] * v["ElectricityUSDPerKWh"]]
-                              for s in sched]
-    last = _serial(_add_months(v["StartDate"], B.SCHEDULE_MONTHS))
-    if end <= last:
+    r["ScheduleCloudUSD"] = [[s * 24 * N * rent] for s in sched]
+    r["ScheduleCloudTotalUSD"] = sum(s * 24 * N * rent for s in sched)
+    r["ScheduleEnergyUSD"] = [[s * 24 * N * energy_h] for s in sched]
+    r["ScheduleEnergyTotalUSD"] = sum(s * 24 * N * energy_h for s in sched)
+    if end <= bounds[-1]:
         assert r["ScheduleCloudTotalUSD"] == pytest.approx(r["TrainingCostUSD"], rel=1e-9)
     # Chart data and memory breakdown.
     rows = []
     for f in B.CHART_GPU_FACTORS:
         n = max(1, _excel_round(N * f))
-        dd = _num(x.TRAIN_DAYS(Pa, T, n, tf, mfu, k))
-        s = math.ceil(n / v["GPUsPerServer"])
-        capex = n * v["UnitPricePerGPU"] + s * v["ServerCostUSD"]
-        run = capex * dd / (v["AmortisationYears"] * 365) + \
-            (n * v["GPUPowerW"] + s * v["ServerPowerW"]) / 1000 * dd * 24 * v["PUE"] * \
-            v["ElectricityUSDPerKWh"]
-        rows.append([n, dd, dd * 24 * n * price, capex, run])
+        dd = _num(x.TRAIN_DAYS(Pa, T, n, tf, mfu, k)) / g
+        s_ = math.ceil(n / gps)
+        rows.append([n, dd, dd * 24 * n * rent, n * v["UnitPricePerGPU"] + s_ * v["ServerCostUSD"],
+                     dd * 24 * n * own])
     r["ChartTable"] = rows
     mem_rows = []
     for count in (r["GPUsForMemory"], N):
@@ -247,9 +307,10 @@ def budget_expected(overrides: dict, built: dt.date = BUILT) -> dict:
                  r["TrainStateGB"] * (v["ActivationFactor"] - 1) / count]
         mem_rows.append(parts + [sum(parts), mem])
     r["MemoryPerGPU"] = mem_rows
-    warnings = [N < r["GPUsForMemory"], days > v["DeadlineDays"], price <= 0,
+    r["InputProblem"] = None
+    warnings = [N < r["GPUsForMemory"], days > v["DeadlineDays"], od <= 0,
                 v["UnitPricePerGPU"] <= 0, v["GPUPowerW"] <= 0, v["ServerCostUSD"] <= 0,
-                end > last]
+                end > bounds[-1]]
     r["CheckSummary"] = "All checks passed" if not any(warnings) else \
         f"{sum(warnings)} warning(s), see Checks"
     # The named inputs as the workbook computes them.
