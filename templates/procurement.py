@@ -136,6 +136,11 @@ def _requirement_sheet(wb: Workbook) -> Form:
                 Rule(kind, f"{label} in {unit}, e.g. {item.value:g}.",
                      f"Enter {unit} between {low:,} and {high:,}.", low, high), item.source)
 
+    sc = d("server_cost_usd")
+    f.input("ServerCostUSD", "Server cost excluding GPUs", sc.value, "$ per server", "usd",
+            Rule("decimal", "Chassis, CPUs, memory and NICs of one server in US dollars.",
+                 "Enter dollars between 0 and 100,000,000.", 0, 100000000), sc.source)
+
     f.section("Network (compute fabric)")
     for name, key, label, unit, low, high in (
             ("NICsPerServer", "nics_per_server", "NICs per server", "NICs", 0, 64),
@@ -168,15 +173,20 @@ def _requirement_sheet(wb: Workbook) -> Form:
             Rule("decimal", "US dollars per kWh, e.g. 0.08.",
                  "Enter dollars per kWh between 0 and 10.", 0, 10), el.source)
 
-    f.section("Unit prices for network and storage (enter your quotes)")
-    for name, label, unit in (("SwitchPriceUSD", "Switch", "$ per switch"),
-                              ("NICPriceUSD", "NIC", "$ per NIC"),
-                              ("LinkPriceUSD", "Link (cable and two transceivers)", "$ per link"),
-                              ("StoragePriceUSDPerTB", "Storage", "$ per TB")):
-        f.input(name, label, 0, unit, "usd",
-                Rule("decimal", f"Your quoted price in {unit}; 0 leaves it out.",
-                     f"Enter {unit} between 0 and 100,000,000.", 0, 100000000),
-                "No public source: enter your quote (0 = not yet priced).")
+    f.section("Unit prices for network and storage (EXAMPLES: type your quotes)")
+    for name, key, label, unit in (("SwitchPriceUSD", "switch_price_usd", "Switch", "$ per switch"),
+                                   ("NICPriceUSD", "nic_price_usd", "NIC", "$ per NIC"),
+                                   ("LinkPriceUSD", "link_price_usd",
+                                    "Link (cable and two transceivers)", "$ per link")):
+        item = d(key)
+        f.input(name, label, item.value, unit, "usd",
+                Rule("decimal", f"Your quoted price in {unit}.",
+                     f"Enter {unit} between 0 and 100,000,000.", 0, 100000000), item.source)
+    f.input("StoragePriceUSDPerTB", "Storage", 0, "$ per TB", "usd",
+            Rule("decimal", "Your quoted price in $ per TB of usable storage.",
+                 "Enter $ per TB between 0 and 100,000,000.", 0, 100000000),
+            "No public per-TB figure found: type your quote. Until then the storage cost and "
+            "the capex total are marked INCOMPLETE.")
 
     # ------------------------------------------------------------------ results
     f.section("GPUs")
@@ -214,7 +224,10 @@ def _requirement_sheet(wb: Workbook) -> Form:
              "A two-tier fat tree of k-port switches connects at most k²/2 endpoints.")
     f.result("NetworkCapexUSD", "Network cost",
              "=(LeafSwitches+SpineSwitches)*SwitchPriceUSD+NICs*NICPriceUSD+Links*LinkPriceUSD",
-             "$", "usd", "Switches, NICs and links at the prices entered above.")
+             "$", "usd", "Switches, NICs and links at the prices above (NICs: 0 when the server "
+             "cost includes them).",
+             unit_formula="=IF(AND(SwitchPriceUSD>0,LinkPriceUSD>0),\"$\",\"$: INCOMPLETE, "
+                          "no switch or link price\")")
 
     f.section("Storage")
     f.result("DatasetTB", "Tokenised dataset", "=Tokens*BytesPerTokenStored/1E12", "TB", "tb",
@@ -223,7 +236,9 @@ def _requirement_sheet(wb: Workbook) -> Form:
              "TB", "tb", "P x bytes x checkpoints kept / 1E12.")
     f.result("StorageTB", "Storage needed", "=DatasetTB+CheckpointTB", "TB", "tb", "", key=True)
     f.result("StorageCapexUSD", "Storage cost", "=StorageTB*StoragePriceUSDPerTB", "$", "usd",
-             "TB x price per TB.")
+             "TB x price per TB.",
+             unit_formula="=IF(StoragePriceUSDPerTB>0,\"$\",\"$: INCOMPLETE, no storage "
+                          "price\")")
 
     f.section("Racks, power and cooling")
     f.result("ServerPowerKW", "Power per server", "=(GPUsPerServer*GPUPowerW+ServerPowerW)/1000",
@@ -278,7 +293,7 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
     r = 5
 
     def row(key: str, label: str, unit: str, note: str, values, fmt: str, role: str,
-            rule: Rule | None = None) -> None:
+            rule: Rule | None = None, allow_blank: bool = False) -> None:
         nonlocal r
         put_text(ws[f"A{r}"], label)
         style(ws[f"A{r}"], "label")
@@ -291,11 +306,11 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
             c = ws[f"{col}{r}"]
             if isinstance(v, str) and v.startswith("="):
                 c.value = v
-            else:
+            elif v != "":
                 put_text(c, v)
             style(c, role, fmt)
         if rule is not None:
-            add_rule(ws, f"B{r}:{last}{r}", rule, label)
+            add_rule(ws, f"B{r}:{last}{r}", rule, label, allow_blank=allow_blank)
         define_name(wb, key, ws, f"B{r}:{last}{r}")
         names[key] = f"{label} ({unit}), one cell per quote"
         rows[key] = r
@@ -304,11 +319,18 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
     row("QuoteVendor", "Vendor", "name", "Who quoted.", [f"Vendor {q[0][-1]} (example)"
                                                           for q in QUOTES], "text", "input",
         Rule("textLength", "Vendor name.", "Enter up to 100 characters.", 0, 100))
-    row("QuotePrice", "Price per GPU, installed in a server", "$ per GPU",
-        "Server price / GPUs per server. Default: example GPU price x a placeholder factor.",
-        [f"=0+{_lookup('GPU_PurchasePrice')}*{q[1]:g}" for q in QUOTES], "usd", "input",
+    row("QuoteExamplePrice", "EXAMPLE price per GPU installed (not a quote)", "$ per GPU",
+        "(Example GPU price + server cost / GPUs per server) x a placeholder factor per column.",
+        [f"=(0+{_lookup('GPU_PurchasePrice')}+ServerCostUSD/GPUsPerServer)*{q[1]:g}"
+         for q in QUOTES], "usd", "calc")
+    row("QuotePrice_Override", "Your quoted price per GPU installed", "$ per GPU",
+        "Server price / GPUs per server. Blank: the EXAMPLE above is used.",
+        ["" for _ in QUOTES], "usd", "input",
         Rule("decimal", "Quoted US dollars per GPU (server price divided by its GPUs).",
-             "Enter dollars per GPU between 0 and 10,000,000.", 0, 10000000))
+             "Enter dollars per GPU between 0 and 10,000,000.", 0, 10000000), allow_blank=True)
+    row("QuotePrice", "Price per GPU used", "$ per GPU", "Your quote, else the EXAMPLE.",
+        lambda i, c: f"=IF({c}{rows['QuotePrice_Override']}=\"\",{c}{rows['QuoteExamplePrice']},"
+                     f"{c}{rows['QuotePrice_Override']})", "usd", "calc")
     row("QuoteLeadWeeks", "Delivery lead time", "weeks", "From order to delivery.",
         [q[2] for q in QUOTES], "count", "input",
         Rule("decimal", "Weeks from order to delivery, e.g. 12.",
@@ -337,9 +359,14 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
         lambda i, c: f"={c}{rows['QuoteLandedPerGPU']}/GPUMemoryGB", "usd_cents", "calc")
     row("QuoteDelivery", "Delivery date", "date", "Order date (Delivery schedule) + lead time.",
         lambda i, c: f"=OrderDate+{c}{rows['QuoteLeadWeeks']}*7", "date", "calc")
-    row("QuoteCheapest", "Cheapest?", "", "Lowest landed total.",
-        lambda i, c: f"=IF({c}{rows['QuoteTotal']}=MIN(QuoteTotal),\"Cheapest\",\"\")", "text",
-        "calc")
+    row("QuoteRankTotal", "Landed total of priced quotes", "$", "Unpriced quotes (price 0) "
+        "are left out of the ranking and are never the cheapest.",
+        lambda i, c: f"=IF({c}{rows['QuotePrice']}>0,{c}{rows['QuoteTotal']},\"unpriced\")",
+        "usd", "calc")
+    row("QuoteCheapest", "Cheapest?", "", "Lowest landed total among priced quotes.",
+        lambda i, c: f"=IF(NOT({c}{rows['QuotePrice']}>0),\"No price\",IF({c}"
+                     f"{rows['QuoteRankTotal']}=MIN(QuoteRankTotal),\"Cheapest\",\"\"))",
+        "text", "calc")
     row("QuoteFastest", "Fastest?", "", "Shortest lead time.",
         lambda i, c: f"=IF({c}{rows['QuoteLeadWeeks']}=MIN(QuoteLeadWeeks),\"Fastest\",\"\")",
         "text", "calc")
@@ -349,11 +376,12 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
     for key, target in (("QuoteTotal", "QuoteCheapest"), ("QuoteLeadWeeks", "QuoteFastest")):
         rng = f"B{rows[key]}:{last}{rows[key]}"
         ws.conditional_formatting.add(
-            rng, FormulaRule(formula=[f"B{rows[key]}=MIN(${'B'}${rows[key]}:${last}${rows[key]})"],
-                             fill=green, font=gfont))
+            rng, FormulaRule(formula=[f"B{rows[target]}=\"{target[5:]}\""], fill=green,
+                             font=gfont))
         rng2 = f"B{rows[target]}:{last}{rows[target]}"
         ws.conditional_formatting.add(
-            rng2, FormulaRule(formula=[f"LEN(B{rows[target]})>0"], fill=green, font=gfont))
+            rng2, FormulaRule(formula=[f"OR(B{rows[target]}=\"Cheapest\",B{rows[target]}="
+                                       "\"Fastest\")"], fill=green, font=gfont))
 
     r += 1
     f = Form(wb, ws, row=r, with_default=False, note_width=60, unit_col=unit_col,
@@ -367,7 +395,8 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
             Rule("decimal", "Contingency on the hardware budget as a fraction: 0.10 for 10%.",
                  "Enter a fraction between 0 and 1.", 0, 1), cont.source)
     f.result("SelectedQuoteIndex", "Quote number",
-             "=IF(SelectedQuote=\"Cheapest\",MATCH(MIN(QuoteTotal),QuoteTotal,0),"
+             "=IF(SelectedQuote=\"Cheapest\",IF(COUNT(QuoteRankTotal)=0,1,MATCH(MIN("
+             "QuoteRankTotal),QuoteRankTotal,0)),"
              "IF(SelectedQuote=\"Fastest\",MATCH(MIN(QuoteLeadWeeks),QuoteLeadWeeks,0),"
              "MATCH(SelectedQuote,QuoteNames,0)))", "1-3", "count", "Position of the quote.")
     f.result("SelectedVendor", "Vendor", "=INDEX(QuoteVendor,SelectedQuoteIndex)", "name", "text",
@@ -382,7 +411,10 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
              "")
     f.result("ContingencyUSD", "Contingency", "=SubtotalUSD*Contingency", "$", "usd", "")
     f.result("CapexUSD", "Capital expenditure incl. contingency", "=SubtotalUSD+ContingencyUSD",
-             "$", "usd", "Subtotal x (1 + contingency).", key=True)
+             "$", "usd", "Subtotal x (1 + contingency).", key=True,
+             unit_formula="=IF(AND(INDEX(QuotePrice,SelectedQuoteIndex)>0,SwitchPriceUSD>0,"
+                          "LinkPriceUSD>0,StoragePriceUSDPerTB>0),\"$\",\"$: INCOMPLETE, a "
+                          "price is missing\")")
     names.update(f.inputs)
     names.update(f.results)
     widths = {"A": 36, unit_col: 16, note_col: 60}
@@ -394,7 +426,8 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
 def _schedule_sheet(wb: Workbook, order: _dt.date) -> dict[str, str]:
     ws = wb.create_sheet("Delivery schedule")
     sheet_heading(ws, "Delivery schedule: GPUs and spend by quarter",
-                  "Quarters run from the order date. Deliveries start in the quarter the chosen "
+                  "Fiscal quarters (from the fiscal-year start month), the first one holding the "
+                  "order date. Deliveries start in the quarter the chosen "
                   "quote's lead time ends and are spread over the tranches; each quarter pays for "
                   "what it receives (hardware, network and storage pro rata), plus contingency.",
                   "I",
@@ -411,32 +444,42 @@ def _schedule_sheet(wb: Workbook, order: _dt.date) -> dict[str, str]:
             Rule("whole", "Quarters over which the servers arrive, e.g. 2.",
                  f"Enter a whole number between 1 and {DELIVERY_QUARTERS}.", 1, DELIVERY_QUARTERS),
             tr.source)
+    f.input("FiscalYearStartMonth", "Fiscal year starts in month", 1, "month 1-12", "count",
+            Rule("whole", "First month of your fiscal year: 1 for January, 7 for July.",
+                 "Enter a whole number from 1 to 12.", 1, 12),
+            "1 = calendar quarters. The fiscal year is named after the calendar year it ends in "
+            "(a July start makes July 2026 - June 2027 FY2027).")
+    f.result("FirstQuarterStart", "First fiscal quarter starts", "=EDATE(DATE(YEAR(OrderDate),"
+             "MONTH(OrderDate),1),-MOD(MONTH(OrderDate)-FiscalYearStartMonth,3))", "date", "date",
+             "First day of the fiscal quarter that holds the order date.")
     f.result("FirstDeliveryDate", "First delivery", "=OrderDate+SelectedLeadWeeks*7", "date",
              "date", "Order date + lead time of the chosen quote.")
     f.result("FirstDeliveryQuarter", "First delivery quarter",
-             "=INT(((YEAR(FirstDeliveryDate)-YEAR(OrderDate))*12+MONTH(FirstDeliveryDate)-"
-             "MONTH(OrderDate)-IF(DAY(FirstDeliveryDate)<DAY(OrderDate),1,0))/3)+1", "quarter",
-             "count", "Quarter (from the order date) that contains the first delivery.")
+             "=INT(((YEAR(FirstDeliveryDate)-YEAR(FirstQuarterStart))*12+MONTH(FirstDeliveryDate)-"
+             "MONTH(FirstQuarterStart))/3)+1", "quarter",
+             "count", "Row of the table (fiscal quarter) that contains the first delivery.")
     f.result("ScheduleCheck", "Check",
              f"=IF(FirstDeliveryQuarter+DeliveryTranches-1>{DELIVERY_QUARTERS},\"Deliveries run "
              f"past quarter {DELIVERY_QUARTERS}: the table shows the first {DELIVERY_QUARTERS} "
              "quarters only\",\"OK\")", "", "text", "")
     top = f.row + 1
-    heads = ("Quarter", "From", "To", "Servers delivered (cumulative)", "GPUs delivered",
+    heads = ("Fiscal quarter", "From", "To", "Servers delivered (cumulative)", "GPUs delivered",
              "Spend ($)", "Contingency ($)", "Spend incl. contingency ($)", "Cumulative ($)")
     header_row(ws, top, heads)
     ws.row_dimensions[top].height = 45
     first = top + 1
     for q in range(1, DELIVERY_QUARTERS + 1):
         r = first + q - 1
-        ws[f"A{r}"] = q
-        style(ws[f"A{r}"], "calc", "count")
-        ws[f"B{r}"] = f"=EDATE(OrderDate,{3 * (q - 1)})"
+        ws[f"A{r}"] = (f"=\"FY\"&(YEAR(B{r})+IF(AND(FiscalYearStartMonth>1,MONTH(B{r})>="
+                       f"FiscalYearStartMonth),1,0))&\" Q\"&(INT(MOD(MONTH(B{r})-"
+                       "FiscalYearStartMonth,12)/3)+1)")
+        style(ws[f"A{r}"], "calc", "text")
+        ws[f"B{r}"] = f"=EDATE(FirstQuarterStart,{3 * (q - 1)})"
         style(ws[f"B{r}"], "calc", "date")
-        ws[f"C{r}"] = f"=EDATE(OrderDate,{3 * q})-1"
+        ws[f"C{r}"] = f"=EDATE(FirstQuarterStart,{3 * q})-1"
         style(ws[f"C{r}"], "calc", "date")
-        ws[f"D{r}"] = (f"=IF(A{r}<FirstDeliveryQuarter,0,"
-                       + _roundup_count(f"Servers*MIN(1,(A{r}-FirstDeliveryQuarter+1)/"
+        ws[f"D{r}"] = (f"=IF({q}<FirstDeliveryQuarter,0,"
+                       + _roundup_count(f"Servers*MIN(1,({q}-FirstDeliveryQuarter+1)/"
                                         "DeliveryTranches)") + ")")
         style(ws[f"D{r}"], "calc", "count")
         prev = "0" if q == 1 else f"D{r - 1}"
@@ -459,7 +502,7 @@ def _schedule_sheet(wb: Workbook, order: _dt.date) -> dict[str, str]:
         style(ws[f"{col}{tot}"], "result", fmt)
     names = dict(f.inputs)
     names.update(f.results)
-    for name, col in (("DeliveryServersCum", "D"), ("DeliveryGPUs", "E"), ("DeliverySpend", "F"),
+    for name, col in (("DeliveryQuarterLabels", "A"), ("DeliveryServersCum", "D"), ("DeliveryGPUs", "E"), ("DeliverySpend", "F"),
                       ("DeliveryContingency", "G"), ("DeliveryTotal", "H")):
         define_name(wb, name, ws, f"{col}{first}:{col}{last}")
         names[name] = f"Delivery schedule column {col}, one row per quarter"

@@ -71,7 +71,11 @@ PROCUREMENT_SCENARIOS = {
                            "LinkPriceUSD": 900, "StoragePriceUSDPerTB": 150,
                            "SelectedQuote": "Fastest", "Contingency": 0.15,
                            "DeliveryTranches": 3, "OrderDate": dt.date(2027, 3, 15),
-                           "QuotePrice": [18000, 17500, 19000], "QuoteLeadWeeks": [10, 30, 16]},
+                           "QuotePrice": [18000, 17500, 19000], "QuoteLeadWeeks": [10, 30, 16],
+                           "FiscalYearStartMonth": 7},
+    # A $0 quote is never the cheapest; fiscal year from April.
+    "procurement_unpriced_quote": {"QuotePrice": [0, 31000, 30000], "FiscalYearStartMonth": 4,
+                                   "OrderDate": dt.date(2027, 2, 10), "StoragePriceUSDPerTB": 120},
     # A cluster beyond a two-tier fabric, a lower rack power budget, quote C chosen.
     "procurement_gpt3_big": {"Model": "gpt-3-175b", "GPU": "a100-sxm-40gb", "DeadlineDays": 14,
                              "RackPowerKW": 20, "SelectedQuote": "Quote C",
@@ -335,8 +339,10 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
          "BytesPerTokenStored": d("bytes_per_token_stored"),
          "CheckpointBytesPerParam": d("checkpoint_bytes_per_param"),
          "CheckpointsKept": d("checkpoints_kept"), "PUE": d("pue"),
-         "ElectricityUSDPerKWh": d("electricity_usd_per_kwh"), "SwitchPriceUSD": 0,
-         "NICPriceUSD": 0, "LinkPriceUSD": 0, "StoragePriceUSDPerTB": 0,
+         "ElectricityUSDPerKWh": d("electricity_usd_per_kwh"),
+         "SwitchPriceUSD": d("switch_price_usd"), "NICPriceUSD": d("nic_price_usd"),
+         "LinkPriceUSD": d("link_price_usd"), "StoragePriceUSDPerTB": 0,
+         "ServerCostUSD": d("server_cost_usd"), "FiscalYearStartMonth": 1,
          "SelectedQuote": "Cheapest", "Contingency": d("contingency"),
          "DeliveryTranches": d("delivery_tranches"), "OrderDate": B.first_of_next_month(built)}
     v.update(overrides)
@@ -380,7 +386,9 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
                                                  "per server")
     # Quotes.
     example = example_price(catalog.gpu_prices(), v["GPU"], "purchase")[0] or 0.0
-    price = v.get("QuotePrice", [example * q[1] for q in PR.QUOTES])
+    installed = example + v["ServerCostUSD"] / v["GPUsPerServer"]
+    r["QuoteExamplePrice"] = [[installed * q[1] for q in PR.QUOTES]]
+    price = v.get("QuotePrice", [installed * q[1] for q in PR.QUOTES])
     weeks = v.get("QuoteLeadWeeks", [q[2] for q in PR.QUOTES])
     support = [q[3] for q in PR.QUOTES]
     freight = [q[4] for q in PR.QUOTES]
@@ -393,11 +401,14 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     r["QuotePerGBHBM"] = [[lp / mem for lp in landed]]
     order = _serial(v["OrderDate"])
     r["QuoteDelivery"] = [[order + w * 7 for w in weeks]]
-    r["QuoteCheapest"] = [["Cheapest" if t == min(total) else None for t in total]]
+    priced = [t for t, p in zip(total, price) if p > 0]
+    r["QuoteRankTotal"] = [[t if p > 0 else "unpriced" for t, p in zip(total, price)]]
+    r["QuoteCheapest"] = [["No price" if p <= 0 else "Cheapest" if t == min(priced) else None
+                           for t, p in zip(total, price)]]
     r["QuoteFastest"] = [["Fastest" if w == min(weeks) else None for w in weeks]]
     names = [q[0] for q in PR.QUOTES]
     sel = v["SelectedQuote"]
-    idx = total.index(min(total)) if sel == "Cheapest" else \
+    idx = (total.index(min(priced)) if priced else 0) if sel == "Cheapest" else \
         weeks.index(min(weeks)) if sel == "Fastest" else names.index(sel)
     r["SelectedQuoteIndex"] = idx + 1
     r["SelectedLeadWeeks"] = weeks[idx]
@@ -407,9 +418,18 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     r["CapexUSD"] = sub + sub * v["Contingency"]
     # Delivery schedule.
     first_date = v["OrderDate"] + dt.timedelta(days=7 * weeks[idx])
-    months = (first_date.year - v["OrderDate"].year) * 12 + first_date.month - \
-        v["OrderDate"].month - (1 if first_date.day < v["OrderDate"].day else 0)
+    fy = v["FiscalYearStartMonth"]
+    o = v["OrderDate"]
+    q1 = _add_months(dt.date(o.year, o.month, 1), -((o.month - fy) % 3))
+    r["FirstQuarterStart"] = _serial(q1)
+    months = (first_date.year - q1.year) * 12 + first_date.month - q1.month
     fq = months // 3 + 1
+    labels = []
+    for q in range(PR.DELIVERY_QUARTERS):
+        b = _add_months(q1, 3 * q)
+        year = b.year + (1 if fy > 1 and b.month >= fy else 0)
+        labels.append([f"FY{year} Q{(b.month - fy) % 12 // 3 + 1}"])
+    r["DeliveryQuarterLabels"] = labels
     r["FirstDeliveryDate"] = _serial(first_date)
     r["FirstDeliveryQuarter"] = fq
     tr = v["DeliveryTranches"]
@@ -549,6 +569,9 @@ def test_fast_input_pattern(recalculated, key):
         base = name[:-len("_Override")]
         sheet, ocoord = name_ref(src, name)
         _, ucoord = name_ref(src, base)
+        if ":" in ocoord:  # the quote rows: EXAMPLE row, override row, row used
+            assert all(c.style == "Input" for row_ in src[sheet][ocoord] for c in row_)
+            continue
         ws, row = src[sheet], int(ocoord[1:])
         assert ws[ocoord].style == "Input", name
         assert ws[ucoord].style != "Input" and ws[ucoord].data_type == "f", base
