@@ -52,12 +52,13 @@ def build_workbooks() -> dict:
     """
     from templates import build_budget_planner, build_procurement_planner
     from templates.buy_vs_rent import buy_vs_rent_sheet
+    from templates.gpu_comparison import gpu_comparison_sheet
     from templates.inference_sheet import inference_sheet
     from templates.parallel_plan import parallel_plan_sheet
     from templates.program_sheet import program_sheet
 
     budget = build_budget_planner(extra_sheets=[parallel_plan_sheet, inference_sheet,
-                                                program_sheet])
+                                                program_sheet, gpu_comparison_sheet])
     procurement = build_procurement_planner(extra_sheets=[buy_vs_rent_sheet])
     return {"llm_budget_planner.xlsx": budget, "llm_procurement_planner.xlsx": procurement}
 
