@@ -16,6 +16,7 @@ from typing import Iterable, Mapping, Sequence
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from formulas.serving import kv_bytes_per_token
 from formulas.catalog import GpuPrice, GpuSpec, ModelSpec
 
 from .sheets import (Rule, add_rule, define_name, finish_sheet, header_row, put_text,
@@ -57,8 +58,9 @@ MODEL_COLUMNS = (
     ("hidden", "Hidden size", "count", "Model_Hidden"),
     ("vocab", "Vocabulary", "count", "Model_Vocab"),
     ("ffn", "FFN size", "count", None),
-    ("heads", "Heads", "count", None),
-    ("kv_heads", "KV heads", "count", None),
+    ("heads", "Heads", "count", "Model_Heads"),
+    ("kv_heads", "KV heads", "count", "Model_KVHeads"),
+    ("kv_values_per_layer", "KV-cache values per token per layer", "count", "Model_KVValues"),
     ("experts", "Experts", "count", None),
     ("experts_per_token", "Experts per token", "count", None),
     ("params", "Total parameters (raw)", "count", "Model_Params"),
@@ -157,6 +159,12 @@ def write_gpu_sheet(wb: Workbook, gpus: Mapping[str, GpuSpec], prices: Sequence[
     return ws
 
 
+def _kv_values_per_layer(m: ModelSpec) -> float:
+    """Cached values per token and layer, from the core's KV_BYTES_PER_TOKEN at 1 byte:
+    2 x KV heads x head size, or the latent of multi-head latent attention (DeepSeek-V3)."""
+    return kv_bytes_per_token(m.id, 1) / m.layers
+
+
 def write_model_sheet(wb: Workbook, models: Mapping[str, ModelSpec],
                       title: str = "Models") -> Worksheet:
     """The model catalog: architecture dims and published parameter counts, with sources."""
@@ -175,13 +183,14 @@ def write_model_sheet(wb: Workbook, models: Mapping[str, ModelSpec],
     for i, m in enumerate(models.values()):
         for j, (fld, _, fmt, _) in enumerate(MODEL_COLUMNS):
             c = ws.cell(row=FIRST_ROW + i, column=1 + j)
-            put_text(c, getattr(m, fld))
+            put_text(c, _kv_values_per_layer(m) if fld == "kv_values_per_layer"
+                     else getattr(m, fld))
             style(c, "note" if fld in ("params_basis", "source") else "calc", fmt)
         _fit_row(ws, FIRST_ROW + i, [(m.params_basis, 40), (m.source, 48), (m.name, 20)])
     for j, (_, _, _, name) in enumerate(MODEL_COLUMNS):
         _name_column(wb, ws, name, get_column_letter(1 + j), len(models))
     widths = {get_column_letter(j + 1): 11 for j in range(len(heads))}
-    widths.update({"A": 16, "B": 20, "K": 17, "L": 17, "M": 40, "N": 48})
+    widths.update({"A": 16, "B": 20, "I": 13, "L": 17, "M": 17, "N": 40, "O": 48})
     finish_sheet(ws, widths, freeze=f"B{FIRST_ROW}")
     return ws
 

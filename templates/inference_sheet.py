@@ -21,9 +21,7 @@ from typing import Mapping
 from openpyxl.workbook import Workbook
 
 from formulas.assumptions import assumption
-from formulas.serving import _MLA_VALUES_PER_LAYER
-
-from .catalog_sheets import CUSTOM_MODEL, MODEL_COLUMNS
+from .catalog_sheets import CUSTOM_MODEL
 from .sheets import Form, Rule, finish_sheet, sheet_heading
 
 __all__ = ["inference_sheet", "SHEET"]
@@ -32,22 +30,11 @@ SHEET = "Inference & fine-tuning"
 _M = "MATCH(Model,Model_Ids,0)"
 
 
-def _model_col(key: str) -> str:
-    """``INDEX`` of a Models-sheet column without a defined name (heads, kv_heads, ffn)."""
-    keys = [c[0] for c in MODEL_COLUMNS]
-    return f"INDEX(OFFSET(Model_Ids,0,{keys.index(key) - keys.index('id')}),{_M})"
-
-
 def _kv_formula() -> str:
-    """2 L kv_heads (hidden / heads) bytes; MLA models cache a latent; custom: multi-head."""
-    layers, hidden = f"INDEX(Model_Layers,{_M})", f"INDEX(Model_Hidden,{_M})"
-    gqa = (f"2*{layers}*{_model_col('kv_heads')}*{hidden}/{_model_col('heads')}"
-           "*ServeKVBytesPerValue")
-    mla = "".join(f"IF(Model=\"{mid}\",{layers}*{n}*ServeKVBytesPerValue," for mid, n in
-                  _MLA_VALUES_PER_LAYER.items())
-    close = ")" * len(_MLA_VALUES_PER_LAYER)
+    """KV bytes per token: layers x the Models sheet's cached values per token and layer x
+    bytes per value (GQA: 2 x KV heads x head size; MLA: the latent); custom: multi-head."""
     return (f"=IF(Model=\"{CUSTOM_MODEL}\",2*CustomLayers*CustomHidden*ServeKVBytesPerValue,"
-            f"{mla}{gqa}{close})")
+            f"INDEX(Model_Layers,{_M})*INDEX(Model_KVValues,{_M})*ServeKVBytesPerValue)")
 
 
 def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
@@ -76,8 +63,8 @@ def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
             "count", Rule("decimal", "KV-cache bytes per token, all layers: 2 x layers x KV "
                           "heads x head size x bytes (Llama-2-7B in bf16: 524288).",
                           "Enter bytes per token between 0 and 1E8.", 0, 1e8),
-            "2 x layers x KV heads x (hidden / heads) x bytes from the Models sheet (Pope et al. "
-            "2022); DeepSeek-V3 caches a 576-value latent per layer (MLA); 'custom' assumes "
+            "Layers x KV-cache values per token per layer (Models sheet: 2 x KV heads x head "
+            "size, Pope et al. 2022; the MLA latent for DeepSeek-V3) x bytes; 'custom' assumes "
             "multi-head attention.", default_formula=_kv_formula())
     f.input("ServePromptTokens", "Prompt tokens per request", 512, "tokens", "count",
             Rule("whole", "Tokens in each prompt, e.g. 512.", "Enter a whole number between 0 "

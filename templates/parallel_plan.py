@@ -23,7 +23,6 @@ from openpyxl.workbook import Workbook
 from formulas import catalog, plan
 
 from .budget import DEFAULT_GPU, DEFAULT_GPU_COUNT, DEFAULT_MODEL
-from .catalog_sheets import MODEL_COLUMNS
 from .defaults import default
 from .sheets import finish_sheet, header_row, put_text, sheet_heading
 from .styles import style
@@ -49,12 +48,6 @@ def plan_inputs() -> dict:
                 num_gpus=DEFAULT_GPU_COUNT, s=SEQ_LEN, global_batch_tokens=BATCH_TOKENS)
 
 
-def _model_column(key: str) -> int:
-    """Offset of a Models-sheet column from the id column (for INDEX(OFFSET(...)))."""
-    keys = [c[0] for c in MODEL_COLUMNS]
-    return keys.index(key) - keys.index("id")
-
-
 def parallel_plan_sheet(wb: Workbook, names: Mapping[str, str],
                         built: _dt.date | None = None) -> None:
     """Add the "Parallel plan" sheet (a :data:`templates.budget.SheetBuilder`)."""
@@ -71,7 +64,7 @@ def parallel_plan_sheet(wb: Workbook, names: Mapping[str, str],
 
     header_row(ws, 4, ("Input", "Computed for (build time)", "Workbook now", "Unit"))
     match = "MATCH(Model,Model_Ids,0)"
-    heads = f"INDEX(OFFSET(Model_Ids,0,{_model_column('heads')}),{match})"
+    heads = f"INDEX(Model_Heads,{match})"
     rows = [
         ("Model", p["model"], "=Model", "catalog id", "text"),
         ("Parameters P", p["P"], "=Params", "raw count", "count"),

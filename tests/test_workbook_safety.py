@@ -423,3 +423,23 @@ def test_control_characters_in_catalog_text_do_not_break_a_build():
         notes = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
                  if c.value is not None and "bell" in str(c.value)]
         assert notes == ["bell and escape in a note"]
+
+
+def test_formulas_are_portable():
+    """No volatile or engine-dependent constructs in any shipped workbook, and numbers with
+    exponents written as Excel writes them (1E+12)."""
+    import re
+
+    import build
+
+    banned = re.compile(r"\b(OFFSET|INDIRECT|NOW|TODAY|RAND|RANDBETWEEN|CELL|INFO)\(|--\(")
+    bad_exp = re.compile(r'(?<![A-Za-z0-9_.$])\d+(?:\.\d+)?E\d')
+    for name, wb in build.build_workbooks().items():
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.data_type != "f":
+                        continue
+                    text = re.sub(r'"[^"]*"', '""', c.value)
+                    assert not banned.search(text), (name, ws.title, c.coordinate, c.value)
+                    assert not bad_exp.search(text), (name, ws.title, c.coordinate, c.value)
