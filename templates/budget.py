@@ -99,7 +99,7 @@ def _guard(expr: str) -> str:
 
 def _incomplete(price: str, what: str, unit: str = "$") -> str:
     """A unit cell that marks a total as incomplete while ``price`` is missing."""
-    return f"=IF({price}>0,\"{unit}\",\"{unit}: INCOMPLETE, no {what}\")"
+    return f"=IF({price}>0,\"{unit}\",\"{unit} INCOMPLETE\")"
 
 
 def verdict(rent_total: str, own_total: str, rent_word: str, own_word: str) -> str:
@@ -226,7 +226,7 @@ def _inputs_sheet(wb: Workbook, start: _dt.date) -> Form:
             "recomputation) to override.",
             default_formula=f"=IF(Recompute=\"On\",{k8.value:g},{k6.value:g})")
     mfu = d("mfu")
-    f.input("MFU", "FLOPs utilisation (counting k FLOPs per parameter-token)", mfu.value,
+    f.input("MFU", "FLOPs utilisation (k-FLOPs basis)", mfu.value,
             "fraction", "pct",
             Rule("decimal", "Achieved fraction of the GPU's dense peak, counting the k FLOPs "
                  "per parameter per token above: 0.40 for 40%.", "Enter a fraction between "
@@ -235,7 +235,7 @@ def _inputs_sheet(wb: Workbook, start: _dt.date) -> Form:
             "the recomputed forward pass (hardware FLOPs). A model-FLOPs MFU (6·P·T, as "
             "published and as on the Parallel plan sheet) converts as MFU x 6 / k; the Parallel "
             "plan sheet shows the value to type. " + mfu.source)
-    f.input("Goodput", "Goodput (productive share of wall-clock time)", assumption("goodput"),
+    f.input("Goodput", "Goodput (share of time training)", assumption("goodput"),
             "fraction", "pct",
             Rule("decimal", "Share of wall-clock time that trains, e.g. 0.9.",
                  "Enter a fraction between 0.01 and 1.", 0.01, 1),
@@ -367,8 +367,8 @@ def _inputs_sheet(wb: Workbook, start: _dt.date) -> Form:
              "fraction of price", "pct", 0, 1),
             ("OwnedUtilisation", "owned_utilisation", "Utilisation of the owned cluster",
              "fraction of hours", "pct", 0.01, 1),
-            ("ColocationUSDPerKWMonth", "colocation_usd_per_kw_month", "Colocation (space, "
-             "power and cooling capacity)", "$ per kW-month", "usd", 0, 100000)):
+            ("ColocationUSDPerKWMonth", "colocation_usd_per_kw_month", "Colocation (space and "
+             "power capacity)", "$ per kW-month", "usd", 0, 100000)):
         item = d(key)
         f.input(name, label, item.value, unit, fmt,
                 Rule("decimal", f"{label}, e.g. {item.value:g} ({unit}).",
@@ -378,7 +378,7 @@ def _inputs_sheet(wb: Workbook, start: _dt.date) -> Form:
              "column E (yellow, blank) takes your value; column B is the value every sheet uses. "
              "Clear a yellow cell to return to the default. Units are in column C; every default "
              "states its source in column F.")
-    finish_sheet(ws, {"A": 34, "B": 16, "C": 18, "D": 16, "E": 16, "F": 80}, freeze="A5")
+    finish_sheet(ws, {"A": 38, "B": 16, "C": 24, "D": 16, "E": 16, "F": 72}, freeze="A5")
     return f
 
 
@@ -524,8 +524,8 @@ def _results_sheet(wb: Workbook) -> Form:
     f.section("Comparison")
     f.result("CheaperOption", "Cheaper option for this run", "=" + verdict(
         "TrainingCostUSD", "OnPremCostUSD", "Cloud", "On-premises"), "", "text",
-             "Rent vs own per GPU-hour; the Program and GPU comparison sheets use the same "
-             "prices, so they give the same verdict.", key=True)
+             "Rent vs own per GPU-hour; the Program sheet and the procurement planner's Buy vs "
+             "rent use the same cost model, so they give the same verdict.", key=True)
     f.result("SavingUSD", "Saving of the cheaper option",
              "=IF(OR(CheaperOption=\"Cloud\",CheaperOption=\"On-premises\"),ABS(TrainingCostUSD"
              "-OnPremCostUSD),\"n/a: no verdict\")", "$", "usd", "")
@@ -564,7 +564,7 @@ def _results_sheet(wb: Workbook) -> Form:
     blank = ",".join(f"{c}=\"\"" for c in cells)
     ws[status] = (f"=IF(AND({blank}),\"All checks passed\",IF(InputProblem<>\"\",\"Input to "
                   f"fix: see Checks\",{count}&\" warning(s), see Checks\"))")
-    finish_sheet(ws, {"A": 44, "B": 24, "C": 16, "D": 80}, freeze="A5", fit_height=1)
+    finish_sheet(ws, {"A": 44, "B": 24, "C": 18, "D": 80}, freeze="A5")
     return f
 
 
@@ -574,8 +574,9 @@ def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
     sheet_heading(ws, "Sensitivity: what moves the days and the cost; spend over the run",
                   "Formulas over the Inputs sheet, varying on both axes: days over utilisation x "
                   "GPU count, cloud cost over utilisation x rent; a tornado of five inputs moved "
-                  f"{TORNADO_SWING:.0%} each way; the spend schedule in weeks for runs up to "
-                  f"{SCHEDULE_MONTHS} weeks, else in months.", "H", height=30)
+                  f"{TORNADO_SWING:.0%} each way; the spend schedule in days for runs up to "
+                  f"{SCHEDULE_MONTHS} days, weeks up to {SCHEDULE_MONTHS} weeks, else months.",
+                  "J", height=30)
     n_cols = len(SENSITIVITY_GPU_FACTORS)
     n_rows = len(SENSITIVITY_MFU)
     last_col = chr(ord("A") + n_cols)
@@ -626,7 +627,8 @@ def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
              "lower or higher")
     style(ws[f"A{top}"], "section")
     header_row(ws, top + 1, ("Input", "Low value", "High value", "Cost at low ($)",
-                             "Cost at high ($)", "Swing ($)", "Days at low", "Days at high"))
+                             "Cost at high ($)", "Swing ($)", "Days at low", "Days at high",
+                             "Change at low ($)", "Change at high ($)"))
     ws.row_dimensions[top + 1].height = 30
     base = {"MFU": "MFU", "Rent": "RentUSDPerGPUHour", "Tokens": "Tokens", "GPUs": "NumGPUs",
             "Goodput": "Goodput"}
@@ -648,54 +650,63 @@ def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
             style(ws[f"{chr(ord(col) + 3)}{r}"], "calc", "days")
         ws[f"F{r}"] = _guard(f"ABS(E{r}-D{r})")
         style(ws[f"F{r}"], "calc", "usd")
+        for col, src in (("I", "D"), ("J", "E")):
+            ws[f"{col}{r}"] = _guard(f"{src}{r}-TrainingCostUSD")
+            style(ws[f"{col}{r}"], "calc", "usd")
         fmt = {"MFU": "pct", "Goodput": "pct", "Rent": "usd_cents", "Tokens": "count_b",
                "GPUs": "count"}[key]
         for col in "BC":
             style(ws[f"{col}{r}"], "calc", fmt)
     t_last = top + 1 + len(TORNADO_INPUTS)
-    define_name(wb, "TornadoTable", ws, f"B{top + 2}:H{t_last}")
-    names["TornadoTable"] = "Tornado: low, high, cost at low, cost at high, swing, days"
+    define_name(wb, "TornadoTable", ws, f"B{top + 2}:J{t_last}")
+    names["TornadoTable"] = ("Tornado: low, high, cost at low, cost at high, swing, days at "
+                             "low and high, change of the cost at low and high")
     bar = BarChart()
     bar.type = "bar"
     bar.grouping = "clustered"
     bar.overlap = 100
-    bar.title = "Tornado: cloud cost with one input moved"
-    bar.y_axis.title = "US dollars"
+    bar.title = "Tornado: change of the cloud cost with one input moved"
+    bar.y_axis.title = "US dollars against the base case"
     bar.y_axis.number_format = '"$"#,##0'
     bar.x_axis.delete = False
     bar.y_axis.delete = False
+    bar.x_axis.tickLblPos = "low"
     bar.legend.position = "b"
-    bar.add_data(Reference(ws, min_col=4, max_col=5, min_row=top + 1, max_row=t_last),
+    bar.add_data(Reference(ws, min_col=9, max_col=10, min_row=top + 1, max_row=t_last),
                  titles_from_data=True)
     bar.set_categories(Reference(ws, min_col=1, min_row=top + 2, max_row=t_last))
     bar.height = 7
-    bar.width = 16
-    ws.add_chart(bar, f"J{top}")
+    bar.width = 18
+    ws.add_chart(bar, f"A{t_last + 2}")
 
-    # Spend schedule following the run's calendar: weeks for short runs, months otherwise.
-    top = t_last + 3
+    # Spend schedule following the run's calendar: days, weeks or months by the run's length.
+    top = t_last + 18
     put_text(ws[f"A{top}"], "Spend schedule over the run's calendar")
     style(ws[f"A{top}"], "section")
     r0 = top + 1
     put_text(ws[f"A{r0}"], "Period")
     style(ws[f"A{r0}"], "label")
-    ws[f"B{r0}"] = _guard(f"IF(TrainingDays<={SCHEDULE_MONTHS}*7,\"Week\",\"Month\")")
+    ws[f"B{r0}"] = _guard(f"IF(TrainingDays<={SCHEDULE_MONTHS},\"Day\",IF(TrainingDays<="
+                          f"{SCHEDULE_MONTHS}*7,\"Week\",\"Month\"))")
     style(ws[f"B{r0}"], "calc", "text")
     define_name(wb, "SchedulePeriod", ws, f"B{r0}")
-    names["SchedulePeriod"] = "Week or Month: the schedule's period"
+    names["SchedulePeriod"] = "Day, Week or Month: the schedule's period"
     heads = ("Period", "From", "To", "Training days", "GPU-hours", "Cloud spend ($)",
              "Cumulative cloud ($)", "On-prem energy ($)")
     header_row(ws, r0 + 1, heads)
     ws.row_dimensions[r0 + 1].height = 30
     first = r0 + 2
-    weekly = f"$B${r0}=\"Week\""
+    def start(i: int) -> str:
+        return (f"IF($B${r0}=\"Day\",StartDate+{i},IF($B${r0}=\"Week\",StartDate+{7 * i},"
+                f"EDATE(StartDate,{i})))")
+
     for i in range(SCHEDULE_MONTHS):
         r = first + i
         ws[f"A{r}"] = i + 1
         style(ws[f"A{r}"], "calc", "count")
-        ws[f"B{r}"] = _guard(f"IF({weekly},StartDate+{7 * i},EDATE(StartDate,{i}))")
+        ws[f"B{r}"] = _guard(start(i))
         style(ws[f"B{r}"], "calc", "date")
-        ws[f"C{r}"] = _guard(f"IF({weekly},StartDate+{7 * (i + 1)},EDATE(StartDate,{i + 1}))-1")
+        ws[f"C{r}"] = _guard(f"{start(i + 1)}-1")
         style(ws[f"C{r}"], "calc", "date")
         ws[f"D{r}"] = _guard(f"MAX(0,MIN(StartDate+TrainingDays,C{r}+1)-B{r})")
         style(ws[f"D{r}"], "calc", "days")
@@ -728,8 +739,8 @@ def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
              "no colocation).")
     style(ws[f"A{tr + 1}"], "note")
     ws.merge_cells(f"A{tr + 1}:H{tr + 1}")
-    finish_sheet(ws, {"A": 22, "B": 14, "C": 14, "D": 14, "E": 14, "F": 16, "G": 18, "H": 18},
-                 freeze="A4", print_title_rows="1:2")
+    finish_sheet(ws, {"A": 22, "B": 14, "C": 14, "D": 14, "E": 14, "F": 16, "G": 18, "H": 18,
+                      "I": 16, "J": 16}, freeze="A4", print_title_rows="1:2")
     return names
 
 

@@ -43,7 +43,7 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
                   "the hours used, plus energy and colocation. Rent defaults to the GPUs sheet's "
                   "EXAMPLE price (NOT a quote).",
                   "F", height=45)
-    f = Form(wb, ws, row=4)
+    f = Form(wb, ws, row=4, note_width=55)
     f.header()
     look = "MATCH(GPU,GPU_Ids,0)"
     d = default
@@ -76,8 +76,7 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     f.result("BVRCapexPerGPUUSD", "Capex per GPU (all-in)", "=CapexUSD/GPUsToBuy", "$ per GPU",
              "usd", "Vendor quotes: capex incl. network, storage and contingency / GPUs bought.",
              unit_formula="=IF(AND(INDEX(QuotePrice,SelectedQuoteIndex)>0,SwitchPriceUSD>0,"
-                          "LinkPriceUSD>0,StoragePriceUSDPerTB>0),\"$ per GPU\",\"$ per GPU: "
-                          "INCOMPLETE\")")
+                          "LinkPriceUSD>0,StoragePriceUSDPerTB>0),\"$ per GPU\",\"$ INCOMPLETE\")")
     f.result("BVRCapitalPerGPUYear", "Capital charge per GPU-year", "=PMT(BVRCostOfCapital,"
              "BVRYears,-BVRCapexPerGPUUSD,BVRResidualValue*BVRCapexPerGPUUSD)", "$ per GPU-year",
              "usd", "Annuity repaying the capex less the discounted residual value (Excel PMT).")
@@ -194,4 +193,5 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     ch.height = 8
     ch.width = 16
     ws.add_chart(ch, f"E{top}")
-    finish_sheet(ws, {"A": 40, "B": 20, "C": 22, "D": 16, "E": 20, "F": 60}, freeze="A5")
+    finish_sheet(ws, {"A": 40, "B": 20, "C": 22, "D": 16, "E": 20, "F": 60}, freeze="A5",
+                 print_title_rows="1:2")

@@ -119,7 +119,7 @@ def gpu_comparison_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     ch.style = 13
     ch.x_axis.title = "Training days (wall clock)"
     ch.y_axis.title = "Cloud cost (US dollars)"
-    ch.x_axis.number_format = "#,##0"
+    ch.x_axis.number_format = "#,##0.0"
     ch.y_axis.number_format = '"$"#,##0'
     ch.x_axis.delete = False
     ch.y_axis.delete = False
@@ -136,7 +136,7 @@ def gpu_comparison_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
         s.marker.graphicalProperties.line.solidFill = color
         s.graphicalProperties.line.noFill = True
         ch.series.append(s)
-    ch.height = 9
+    ch.height = 7.5
     ch.width = 22
     ws.add_chart(ch, f"A{note + 2}")
     finish_sheet(ws, {"A": 18, "B": 11, "C": 11, "D": 10, "E": 10, "F": 13, "G": 12, "H": 15,

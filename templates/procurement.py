@@ -226,8 +226,7 @@ def _requirement_sheet(wb: Workbook) -> Form:
              "=(LeafSwitches+SpineSwitches)*SwitchPriceUSD+NICs*NICPriceUSD+Links*LinkPriceUSD",
              "$", "usd", "Switches, NICs and links at the prices above (NICs: 0 when the server "
              "cost includes them).",
-             unit_formula="=IF(AND(SwitchPriceUSD>0,LinkPriceUSD>0),\"$\",\"$: INCOMPLETE, "
-                          "no switch or link price\")")
+             unit_formula="=IF(AND(SwitchPriceUSD>0,LinkPriceUSD>0),\"$\",\"$ INCOMPLETE\")")
 
     f.section("Storage")
     f.result("DatasetTB", "Tokenised dataset", "=Tokens*BytesPerTokenStored/1E12", "TB", "tb",
@@ -237,8 +236,7 @@ def _requirement_sheet(wb: Workbook) -> Form:
     f.result("StorageTB", "Storage needed", "=DatasetTB+CheckpointTB", "TB", "tb", "", key=True)
     f.result("StorageCapexUSD", "Storage cost", "=StorageTB*StoragePriceUSDPerTB", "$", "usd",
              "TB x price per TB.",
-             unit_formula="=IF(StoragePriceUSDPerTB>0,\"$\",\"$: INCOMPLETE, no storage "
-                          "price\")")
+             unit_formula="=IF(StoragePriceUSDPerTB>0,\"$\",\"$ INCOMPLETE\")")
 
     f.section("Racks, power and cooling")
     f.result("ServerPowerKW", "Power per server", "=(GPUsPerServer*GPUPowerW+ServerPowerW)/1000",
@@ -319,11 +317,11 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
     row("QuoteVendor", "Vendor", "name", "Who quoted.", [f"Vendor {q[0][-1]} (example)"
                                                           for q in QUOTES], "text", "input",
         Rule("textLength", "Vendor name.", "Enter up to 100 characters.", 0, 100))
-    row("QuoteExamplePrice", "EXAMPLE price per GPU installed (not a quote)", "$ per GPU",
+    row("QuoteExamplePrice", "EXAMPLE price per GPU installed", "$ per GPU",
         "(Example GPU price + server cost / GPUs per server) x a placeholder factor per column.",
         [f"=(0+{_lookup('GPU_PurchasePrice')}+ServerCostUSD/GPUsPerServer)*{q[1]:g}"
          for q in QUOTES], "usd", "calc")
-    row("QuotePrice_Override", "Your quoted price per GPU installed", "$ per GPU",
+    row("QuotePrice_Override", "Your quote per GPU installed", "$ per GPU",
         "Server price / GPUs per server. Blank: the EXAMPLE above is used.",
         ["" for _ in QUOTES], "usd", "input",
         Rule("decimal", "Quoted US dollars per GPU (server price divided by its GPUs).",
@@ -413,8 +411,7 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
     f.result("CapexUSD", "Capital expenditure incl. contingency", "=SubtotalUSD+ContingencyUSD",
              "$", "usd", "Subtotal x (1 + contingency).", key=True,
              unit_formula="=IF(AND(INDEX(QuotePrice,SelectedQuoteIndex)>0,SwitchPriceUSD>0,"
-                          "LinkPriceUSD>0,StoragePriceUSDPerTB>0),\"$\",\"$: INCOMPLETE, a "
-                          "price is missing\")")
+                          "LinkPriceUSD>0,StoragePriceUSDPerTB>0),\"$\",\"$ INCOMPLETE\")")
     names.update(f.inputs)
     names.update(f.results)
     widths = {"A": 36, unit_col: 16, note_col: 60}

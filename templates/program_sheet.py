@@ -95,12 +95,12 @@ def program_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     f.section("Rent (opex) against own (capex), per GPU-hour as on Results")
     f.result("ProgCloudUSD", "Rent: cloud bill", _guard("ProgTotalGPUHours*RentUSDPerGPUHour"),
              "$", "usd", "All GPU-hours at the blended rent of Results.", key=True,
-             unit_formula="=IF(RentUSDPerGPUHour>0,\"$\",\"$: INCOMPLETE, no cloud price\")")
+             unit_formula="=IF(RentUSDPerGPUHour>0,\"$\",\"$ INCOMPLETE\")")
     f.result("ProgOwnUSD", "Own: cost charged to the program",
              _guard("ProgTotalGPUHours*OnPremCostPerGPUHour"), "$", "usd",
              "All GPU-hours at the own cost per used GPU-hour of Results (capital with financing "
              "and residual value, energy, colocation; staff excluded).", key=True,
-             unit_formula="=IF(UnitPricePerGPU>0,\"$\",\"$: INCOMPLETE, no purchase price\")")
+             unit_formula="=IF(UnitPricePerGPU>0,\"$\",\"$ INCOMPLETE\")")
     f.result("ProgCheaper", "Cheaper for this program",
              "=" + verdict("ProgCloudUSD", "ProgOwnUSD", "Rent (opex)", "Buy (capex)"), "", "text",
              "Same prices per GPU-hour as Results, so the same verdict.", key=True)
@@ -109,7 +109,7 @@ def program_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     f.result("ProgCapexUSD", "Purchase (capex)", _guard("ProgClusterGPUs*UnitPricePerGPU+"
              "ROUNDUP(ProgClusterGPUs/GPUsPerServer,0)*ServerCostUSD"), "$", "usd",
              "GPUs and whole servers at the Inputs sheet's prices (for the cash plan).",
-             unit_formula="=IF(UnitPricePerGPU>0,\"$\",\"$: INCOMPLETE, no purchase price\")")
+             unit_formula="=IF(UnitPricePerGPU>0,\"$\",\"$ INCOMPLETE\")")
     f.result("ProgDepreciationPerMonth", "Straight-line depreciation per month",
              _guard("ProgCapexUSD*(1-ResidualValue)/(AmortisationYears*12)"), "$ per month",
              "usd", "(Capex - residual value) / (useful life x 12).")

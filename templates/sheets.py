@@ -152,7 +152,7 @@ class Form:
     inputs: dict[str, str] = field(default_factory=dict)
     results: dict[str, str] = field(default_factory=dict)
     with_default: bool = True
-    note_width: float = 90  #: width of the note column, for row heights of long notes
+    note_width: float = 70  #: width of the note column, for row heights of long notes
     unit_col: str = "C"
     note_col: str | None = None  #: default: E with a Default column, else D
     note_merge_to: str | None = None  #: merge each note cell through this column

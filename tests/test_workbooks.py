@@ -271,19 +271,22 @@ def budget_expected(overrides: dict, built: dt.date = BUILT) -> dict:
             dd = _num(x.TRAIN_DAYS(Pa, q["Tokens"], q["GPUs"], tf, q["MFU"], k)) / q["Goodput"]
             out.append((dd * 24 * q["GPUs"] * q["Rent"], dd))
         swing = abs(out[1][0] - out[0][0])
+        change = [out[0][0] - r["TrainingCostUSD"], out[1][0] - r["TrainingCostUSD"]]
         if key == "GPUs":  # the cloud bill does not depend on the GPU count (GPU-hours fixed)
             assert swing == pytest.approx(0, abs=1e-9 * out[0][0])
-            swing = 0.0
-        rows.append([lo_v, hi_v, out[0][0], out[1][0], swing, out[0][1], out[1][1]])
+            assert change == pytest.approx([0, 0], abs=1e-9 * out[0][0])
+            swing, change = 0.0, [0.0, 0.0]
+        rows.append([lo_v, hi_v, out[0][0], out[1][0], swing, out[0][1], out[1][1], *change])
     r["TornadoTable"] = rows
-    # Spend schedule: weeks for runs up to SCHEDULE_MONTHS weeks, else months.
-    weekly = days <= B.SCHEDULE_MONTHS * 7
-    r["SchedulePeriod"] = "Week" if weekly else "Month"
+    # Spend schedule: days, weeks or months by the run's length.
+    n_rows = B.SCHEDULE_MONTHS
+    period = "Day" if days <= n_rows else "Week" if days <= n_rows * 7 else "Month"
+    r["SchedulePeriod"] = period
     start = _serial(v["StartDate"])
     end = start + days
     sched = []
-    bounds = [start + 7 * i if weekly else _serial(_add_months(v["StartDate"], i))
-              for i in range(B.SCHEDULE_MONTHS + 1)]
+    bounds = [start + i if period == "Day" else start + 7 * i if period == "Week" else
+              _serial(_add_months(v["StartDate"], i)) for i in range(n_rows + 1)]
     for a, b in zip(bounds, bounds[1:]):
         sched.append(max(0.0, min(end, b) - a))
     r["ScheduleEnd"] = bounds[-1] - 1
