@@ -22,6 +22,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.workbook import Workbook
+from openpyxl.worksheet.pagebreak import Break
 
 from formulas.assumptions import assumption
 from formulas.catalog import GpuPrice, GpuSpec, ModelSpec, gpu_catalog, gpu_prices, model_catalog
@@ -63,6 +64,7 @@ TORNADO_INPUTS = (
 CHART_GPU_FACTORS = (0.125, 0.25, 0.5, 1, 2, 4, 8)
 SCHEDULE_MONTHS = 36
 PRECISIONS = ("bf16", "fp8")
+N_CHECKS = 8  #: lines of the Results sheet's checks list
 _EPOCH = _dt.date(1899, 12, 30)
 
 
@@ -394,7 +396,10 @@ def _results_sheet(wb: Workbook) -> Form:
 
     f.section("Status")
     status = f.result("CheckSummary", "Checks", "=\"\"", "", "text",
-                      "Warnings are listed under Checks at the end of this sheet.", key=True)
+                      "Warnings are listed just below (empty lines: nothing to fix).", key=True)
+    f.section("Checks")
+    checks_first = f.row
+    f.row += N_CHECKS
     f.section("Model and data")
     f.result(None, "Parameters (total)", "=Params", "raw count", "count_b", "Inputs: Params.")
     f.result(None, "Active parameters per token", "=ActiveParams", "raw count", "count_b",
@@ -530,7 +535,6 @@ def _results_sheet(wb: Workbook) -> Form:
              "=IF(OR(CheaperOption=\"Cloud\",CheaperOption=\"On-premises\"),ABS(TrainingCostUSD"
              "-OnPremCostUSD),\"n/a: no verdict\")", "$", "usd", "")
 
-    f.section("Checks")
     problems = " ".join(f"IF({bad},\"{text}\"," for bad, text in INPUT_PROBLEMS)
     checks = [
         "=" + problems + "\"\"" + ")" * len(INPUT_PROBLEMS),
@@ -550,13 +554,13 @@ def _results_sheet(wb: Workbook) -> Form:
         "=IF(InputProblem<>\"\",\"\",IF(StartDate+TrainingDays>ScheduleEnd,\"Training runs past "
         "the end of the spend schedule (Sensitivity).\",\"\"))",
     ]
-    first = f.row
+    assert len(checks) == N_CHECKS
+    first = checks_first
     last = first + len(checks) - 1
-    for formula in checks:
-        c = ws.cell(row=f.row, column=1, value=formula)
+    for i, formula in enumerate(checks):
+        c = ws.cell(row=first + i, column=1, value=formula)
         style(c, "check")
-        ws.merge_cells(start_row=f.row, start_column=1, end_row=f.row, end_column=4)
-        f.row += 1
+        ws.merge_cells(start_row=first + i, start_column=1, end_row=first + i, end_column=4)
     define_name(wb, "InputProblem", ws, f"A{first}")
     f.results["InputProblem"] = "First input to fix (empty when every input is usable)"
     cells = [f"A{r}" for r in range(first, last + 1)]
@@ -623,6 +627,7 @@ def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
 
     # Tornado: each input moved down and up by TORNADO_SWING, the others at their values.
     top = top2 + n_rows + 3
+    ws.row_breaks.append(Break(id=top - 1))  # the tornado and its chart print on one page
     put_text(ws[f"A{top}"], f"Tornado: cloud cost of the run with one input {TORNADO_SWING:.0%} "
              "lower or higher")
     style(ws[f"A{top}"], "section")
@@ -681,6 +686,7 @@ def _sensitivity_sheet(wb: Workbook) -> dict[str, str]:
 
     # Spend schedule following the run's calendar: days, weeks or months by the run's length.
     top = t_last + 18
+    ws.row_breaks.append(Break(id=top - 1))
     put_text(ws[f"A{top}"], "Spend schedule over the run's calendar")
     style(ws[f"A{top}"], "section")
     r0 = top + 1

@@ -216,6 +216,7 @@ def build_demo() -> Workbook:
         cell.font = Font(bold=True)
         cell.fill = _HEAD_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[FIRST_ROW - 1].height = 45
     for i, row in enumerate(rows):
         r = FIRST_ROW + i
         ws[f"A{r}"] = row["name"]
@@ -230,6 +231,8 @@ def build_demo() -> Workbook:
         lines = max(-(-len(str(ws[f"{c}{r}"].value or "")) // int(w * 1.1))
                     for c, w in (("C", 60), ("D", 30), ("H", 36)))
         ws.row_dimensions[r].height = 15 * max(1, lines)
+        for c in "ABEFG":
+            ws[f"{c}{r}"].alignment = Alignment(vertical="top")
         if row["inputs"] is None:
             ws[f"G{r}"] = "no example"
             continue
