@@ -1,6 +1,7 @@
 """The main job: build the planning workbooks and the function reference.
 
     python build.py [--out DIR] [--force]
+    python build.py --add-model PATH/config.json [--id NAME]
 
 writes the workbooks to DIR (default ``dist/``) and regenerates ``docs/functions.md`` and
 the function table of ``README.md``. Every file is written atomically; the script prints
@@ -71,14 +72,93 @@ def write_workbooks(out: Path, books: dict | None = None) -> list[Path]:
     return [save_workbook(wb, out / name) for name, wb in books.items()]
 
 
+def add_model(config_path: Path, model_id: str | None) -> int:
+    """Read a Hugging Face config.json (a local file), print the derived parameter counts
+    and add the model to the user catalog (written atomically; nothing on an error)."""
+    import csv
+    import datetime
+    import io
+    import json
+
+    from formulas import catalog
+    from formulas.errors import FormulasError
+    from formulas.hf_config import row_from_hf_config
+    from templates.output import atomic_write_text
+
+    try:
+        cfg = json.loads(config_path.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        print(f"build.py: {config_path} does not exist", file=sys.stderr)
+        return 1
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"build.py: {config_path} cannot be read ({type(exc).__name__})", file=sys.stderr)
+        return 1
+    except json.JSONDecodeError as exc:
+        print(f"build.py: {config_path} is not valid JSON (line {exc.lineno}, column "
+              f"{exc.colno}: {exc.msg})", file=sys.stderr)
+        return 1
+    try:
+        row, unknown = row_from_hf_config(cfg, model_id, source=f"config.json ({config_path.name})")
+        row["retrieved"] = datetime.date.today().isoformat()
+        spec = catalog.ModelSpec(**row)
+    except FormulasError as exc:
+        print(f"build.py: {exc.message}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # pydantic validation
+        print(f"build.py: {config_path} gives an invalid model ({str(exc).splitlines()[0]})",
+              file=sys.stderr)
+        return 1
+    shipped = catalog._load("models.csv", catalog.ModelSpec)
+    if spec.id in shipped:
+        print(f"build.py: '{spec.id}' is a shipped catalog id: choose another with --id NAME",
+              file=sys.stderr)
+        return 1
+    path = catalog.user_models_path()
+    existing: list[dict] = []
+    if path.is_file():
+        try:
+            existing = list(catalog._load(path.name, catalog.ModelSpec,
+                                          path.read_text(encoding="utf-8")).values())
+        except (catalog.CatalogError, OSError, UnicodeDecodeError) as exc:
+            print(f"build.py: the user catalog {path} cannot be read ({exc}); fix or remove it",
+                  file=sys.stderr)
+            return 1
+    rows = [r.model_dump() for r in existing if r.id != spec.id] + [spec.model_dump()]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(catalog.ModelSpec.model_fields),
+                            lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: ("" if x is None else str(x).lower() if isinstance(x, bool) else
+                             int(x) if isinstance(x, float) and x.is_integer() else x)
+                         for k, x in r.items()})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, buf.getvalue())
+    catalog.reload_catalogs()
+    print(f"{spec.id}: {spec.params:,.0f} parameters in total, {spec.active_params:,.0f} "
+          f"active per token ({spec.layers} layers, {spec.attention} attention"
+          + (f", {spec.experts} experts, top-{spec.experts_per_token}" if spec.experts > 1 else "")
+          + ")")
+    if unknown:
+        print(f"not understood and ignored: {', '.join(unknown)}")
+    print(f"added to {path}; the functions and the next built workbooks use it")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "dist",
                         help="folder for the generated workbooks (default: dist/)")
     parser.add_argument("--force", action="store_true",
                         help="overwrite workbooks that are open or were edited since the last build")
+    parser.add_argument("--add-model", type=Path, metavar="CONFIG_JSON",
+                        help="add a model from a Hugging Face config.json (a local file) to "
+                             "the user catalog, then exit")
+    parser.add_argument("--id", help="catalog id for --add-model (default: from the config)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
+    if args.add_model is not None:
+        return add_model(args.add_model, args.id)
     from templates.output import OutputError, allow_overwrite, check_out_dir
 
     allow_overwrite(args.force)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from ._excel import Arg
 
-ARG_P = Arg("Parameters, raw count: 7E9 for a 7B model, 175E9 for GPT-3.")
+ARG_P = Arg("Parameters, raw count (7E9 for a 7B model), or a model id such as \"deepseek-v3\" "
+            "or a two-column range of MODEL_SPEC fields and values.", "model")
 ARG_T = Arg("Training tokens, raw count: 300E9 for 300B tokens.")
 ARG_N = Arg("Number of GPUs, e.g. 1024.")
 ARG_TFLOPS = Arg("Peak dense TFLOPS per GPU (A100 BF16: 312, H100 SXM: 989.4), or a GPU id "
@@ -24,13 +25,18 @@ ARG_BYTES = Arg("Bytes per value: 2 for bf16/fp16, 1 for fp8/int8, 0.5 for int4;
             "precision name such as \"bf16\".", "bytes")
 ARG_BYTES_PER_PARAM_INF = Arg("Bytes per parameter: 2 for bf16 (default), 4 fp32, 1 int8, "
                           "0.5 int4; or a precision name such as \"int8\".", "bytes")
+_ARCH_BLANK = " Leave blank when L is a model id."
 ARG_ARCH = dict(
-    L=ARG_L, h=ARG_H, V=ARG_V,
-    ffn=Arg("FFN intermediate dimension (per expert for MoE), e.g. 11008 for Llama-2-7B."),
-    heads=Arg("Attention (query) heads, e.g. 32."),
+    L=Arg("Transformer layers (e.g. 32), or a model id such as \"qwen3-235b-a22b\" for that "
+          "model's exact catalog count (the other arguments may then be blank).", "model"),
+    h=Arg("Hidden size (model dimension), 4096 for Llama-2-7B." + _ARCH_BLANK, arch=True),
+    V=Arg("Vocabulary size in tokens, 128256 for Llama-3." + _ARCH_BLANK, arch=True),
+    ffn=Arg("FFN intermediate dimension (per expert for MoE), 11008 for Llama-2-7B.",
+            arch=True),
+    heads=Arg("Attention (query) heads, 32 for Llama-2-7B.", arch=True),
     kv_heads=Arg("Key/value heads: equal to heads for multi-head, fewer for grouped-query "
-                 "attention (Llama-3-8B: 8)."),
-    experts=Arg("Experts per MoE layer; 1 (default) for a dense model. Mixtral: 8."),
+                 "attention (Llama-3-8B: 8).", arch=True),
+    experts=Arg("Routed experts per MoE layer; 1 (default) for a dense model. Mixtral: 8."),
     experts_per_token=Arg("Experts routed per token; 1 (default) for dense. Mixtral: 2."),
     gated_ffn=Arg("TRUE (default) for SwiGLU/GeGLU with three FFN matrices; FALSE for a "
                   "two-matrix MLP.", "flag"),
@@ -38,4 +44,10 @@ ARG_ARCH = dict(
                         "(default) for separate matrices.", "flag"),
     qkv_bias=Arg("TRUE for biases on the Q, K, V projections (Qwen2); FALSE (default).",
                  "flag"),
+    head_dim=Arg("Dimension per head; 0 (default) means h/heads. Qwen3-32B: 128."),
+    shared_experts=Arg("Always-active shared experts per MoE layer, each of size ffn; 0 "
+                       "(default). DeepSeek-V3: 1."),
+    dense_layers=Arg("Layers of a MoE model with a dense FFN instead of experts; 0 (default). "
+                     "DeepSeek-V3: 3."),
+    dense_ffn=Arg("FFN size of those dense layers; 0 (default) means ffn. DeepSeek-V3: 18432."),
 )

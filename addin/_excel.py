@@ -140,11 +140,17 @@ class Arg:
       ``membw``   GB/s or a GPU id (its memory bandwidth);
       ``flag``    TRUE/FALSE (1/0 and the text TRUE/FALSE accepted);
       ``text``    a name (mode, precision, catalog id, field);
-      ``vector``  a whole range passed on as a float array (no broadcasting).
+      ``vector``  a whole range passed on as a float array (no broadcasting);
+      ``model``   a number (today's meaning), a model catalog id, or a two-column range
+                  of MODEL_SPEC field names and values describing a custom model.
+
+    ``arch=True`` marks an argument that describes the architecture: it may be left
+    blank when the function's ``model`` argument is a model rather than a number.
     """
 
     doc: str
     kind: str = "number"
+    arch: bool = False
 
     def convert(self, name: str, x):
         return _CONVERTERS[self.kind](name, x)
@@ -159,6 +165,38 @@ def _vector(name: str, x):
     return np.array([_number(name, c) for c in values], dtype=float)
 
 
+def _model(name: str, x):
+    if isinstance(x, core.Arch):
+        return x
+    if isinstance(x, str):
+        try:
+            return _number(name, x)
+        except InvalidInputError:
+            pass
+        try:
+            return core.resolve_model(x, name)
+        except core.UnknownNameError as exc:
+            exc.message = exc.message.replace("is not in the model catalog",
+                                              "is neither a number nor a model id", 1)
+            exc.args = (exc.message,)
+            raise
+    return _number(name, x)
+
+
+def _model_table(rows) -> bool:
+    """True for a two-column range whose first column holds MODEL_SPEC field names (at
+    least one of them spelled right, so a misspelt one is named, not taken for a model id)."""
+    if not (isinstance(rows, list) and rows and all(isinstance(r, list) for r in rows)):
+        return False
+    if any(len(r) != 2 for r in rows):
+        return False
+    keys = [r[0] for r in rows if not _is_blank(r[0])]
+    if not keys or not all(isinstance(k, str) for k in keys):
+        return False
+    fields = set(core.arch.CUSTOM_FIELDS)
+    return any(k.strip().lower().replace("-", "_").replace(" ", "_") in fields for k in keys)
+
+
 _CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
     "number": _number,
     "bytes": _number_or(core.bytes_per_param),
@@ -168,8 +206,9 @@ _CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
     "flag": _flag,
     "text": _text,
     "vector": _vector,
+    "model": _model,
 }
-_FAST_KINDS = frozenset(("number", "bytes", "tflops", "gpumem", "membw"))
+_FAST_KINDS = frozenset(("number", "bytes", "tflops", "gpumem", "membw", "model"))
 
 
 # ---------------------------------------------------------------------------------------
@@ -230,7 +269,7 @@ def _unwrap(value):
     return value, False
 
 
-def _convert_one(spec: _Spec, i: int, value):
+def _convert_one(spec: _Spec, i: int, value, model_given: bool = False):
     name = spec.params[i]
     if isinstance(value, str) and value in _CELL_ERRORS:  # an error cell (err_to_str=True)
         code = value if value in ("#VALUE!", "#NUM!", "#N/A") else "#VALUE!"
@@ -238,6 +277,8 @@ def _convert_one(spec: _Spec, i: int, value):
                                 arg=name, code=code)
     if _is_blank(value):
         default = spec.defaults[i]
+        if model_given and spec.args[i].arch:
+            return None  # the model supplies it
         if default is inspect.Parameter.empty:
             what = spec.args[i].doc.split(". ")[0].rstrip(".")
             raise InvalidInputError(f"{name} is empty: expected {what[0].lower()}{what[1:]}",
@@ -283,7 +324,11 @@ def _naming(exc: FormulasError, name: str) -> FormulasError:
 
 
 def _call_scalar(spec: _Spec, values: list):
-    converted = [_convert_one(spec, i, v) for i, v in enumerate(values)]
+    models = {i: _convert_one(spec, i, v) for i, v in enumerate(values)
+              if spec.args[i].kind == "model"}
+    given = any(isinstance(m, core.Arch) for m in models.values())
+    converted = [models[i] if i in models else _convert_one(spec, i, v, given)
+                 for i, v in enumerate(values)]
     try:
         return _to_excel(spec.body(*converted))
     except FormulasError as exc:
@@ -402,6 +447,14 @@ def _invoke_checked(spec: _Spec, args: tuple):
     try:
         unwrapped = [(v, False) if a.kind == "vector" else _unwrap(v)
                      for v, a in zip(values, spec.args)]
+        for i, a in enumerate(spec.args):  # a two-column field/value range: one custom model
+            if a.kind == "model" and unwrapped[i][1] and _model_table(unwrapped[i][0]):
+                try:
+                    unwrapped[i] = (core.custom_model(
+                        [(r[0], r[1]) for r in unwrapped[i][0] if not _is_blank(r[0])],
+                        spec.params[i]), False)
+                except FormulasError as exc:
+                    raise _naming(exc, spec.params[i]) from None
         values = [u for u, _ in unwrapped]
         is_range = [r for _, r in unwrapped]
         if any(is_range):

@@ -71,7 +71,50 @@ def reference_markdown() -> str:
             for p, a in zip(spec.params, spec.args):
                 lines.append(f"| `{p}` | {a.doc.replace('|', '/')} |")
             lines.append("")
+    lines += catalog_markdown()
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _fmt(x, digits: int = 4) -> str:
+    if x is None or x == "":
+        return "-"
+    if isinstance(x, float) and x.is_integer():
+        x = int(x)
+    return f"{x:,}" if isinstance(x, int) else (f"{x:.{digits}g}" if isinstance(x, float) else str(x))
+
+
+def catalog_markdown() -> list[str]:
+    """The GPU and model catalogs as tables (ids are what the functions accept)."""
+    from formulas import catalog
+    from formulas.arch import resolve_model
+
+    lines = ["## Catalogs", "",
+             "Ids the functions accept wherever a GPU or a model is expected (any case; names "
+             "and aliases work too). Peaks are dense, never the with-sparsity headline; GB = 1E9 "
+             "bytes. Sources and dates per row: `formulas/data/gpus.csv` and `models.csv`, and "
+             "the workbooks' catalog sheets.", "",
+             "### GPUs", "",
+             "| id | BF16 / FP8 / FP4 TFLOPS | memory GB | GB/s | scale-up GB/s | GPUs per scale-up "
+             "domain | scale-out Gb/s per GPU |", "|---|---|---|---|---|---|---|"]
+    for g in catalog.gpu_catalog().values():
+        lines.append(f"| `{g.id}` | {_fmt(g.tflops_bf16)} / {_fmt(g.tflops_fp8)} / "
+                     f"{_fmt(g.tflops_fp4)} | {_fmt(g.memory_gb)} | {_fmt(g.mem_bw_gbps)} | "
+                     f"{_fmt(g.interconnect_gbps)} | {_fmt(g.scaleup_gpus)} | "
+                     f"{_fmt(g.scaleout_gbps)} |")
+    lines += ["", "### Models", "",
+              "| id | total parameters | active per token | layers | attention | experts (top-k "
+              "+ shared) | KV bytes per token (bf16, all layers) | weights released as |",
+              "|---|---|---|---|---|---|---|---|"]
+    for m in catalog.model_catalog().values():
+        a = resolve_model(m)
+        experts = (f"{m.experts} (top-{m.experts_per_token} + {m.shared_experts})"
+                   if m.experts > 1 else "dense")
+        window = f", window {a.sliding_window} on {a.sliding_layers}" if a.sliding_window else ""
+        lines.append(f"| `{m.id}` | {_fmt(m.params)} | {_fmt(m.active_params)} | {m.layers} | "
+                     f"{a.attention}{window} | {experts} | {_fmt(a.kv_bytes_per_token(2))} | "
+                     f"{m.weight_format} |")
+    lines.append("")
+    return lines
 
 
 def readme_table() -> str:

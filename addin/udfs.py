@@ -49,19 +49,23 @@ def LLM_PARAMS_APPROX(L, h):
 @udf("Model size", "=LLM_PARAMS_ARCH(32,4096,32000,11008,32,32) -> 6,738,415,616 (Llama-2-7B)",
      **ARG_ARCH)
 def LLM_PARAMS_ARCH(L, h, V, ffn, heads, kv_heads, experts=1, experts_per_token=1,
-                    gated_ffn=True, tied_embeddings=False, qkv_bias=False):
-    """Exact total parameters (raw) of a Llama-style decoder: RMSNorm, GQA, SwiGLU, optional MoE router."""
+                    gated_ffn=True, tied_embeddings=False, qkv_bias=False, head_dim=0,
+                    shared_experts=0, dense_layers=0, dense_ffn=0):
+    """Exact total parameters (raw) of a decoder: GQA, SwiGLU, MoE with shared experts and dense layers; a model id gives its catalog count."""
     return core.llm_params_arch(L, h, V, ffn, heads, kv_heads, experts, experts_per_token,
-                                gated_ffn, tied_embeddings, qkv_bias)
+                                gated_ffn, tied_embeddings, qkv_bias, head_dim, shared_experts,
+                                dense_layers, dense_ffn)
 
 
 @udf("Model size",
      "=LLM_ACTIVE_PARAMS(32,4096,32000,14336,32,8,8,2) -> 12,879,925,248 (Mixtral-8x7B)", **ARG_ARCH)
 def LLM_ACTIVE_PARAMS(L, h, V, ffn, heads, kv_heads, experts=1, experts_per_token=1,
-                      gated_ffn=True, tied_embeddings=False, qkv_bias=False):
-    """Parameters used per token (raw) by a Llama-style decoder; MoE counts routed experts only."""
+                      gated_ffn=True, tied_embeddings=False, qkv_bias=False, head_dim=0,
+                      shared_experts=0, dense_layers=0, dense_ffn=0):
+    """Parameters used per token (raw): MoE counts routed top-k and shared experts; a model id gives its catalog count."""
     return core.llm_active_params(L, h, V, ffn, heads, kv_heads, experts, experts_per_token,
-                                  gated_ffn, tied_embeddings, qkv_bias)
+                                  gated_ffn, tied_embeddings, qkv_bias, head_dim,
+                                  shared_experts, dense_layers, dense_ffn)
 
 
 @udf("Model size", "=LORA_PARAMS(12288,4,192) -> 18,874,368 (GPT-3, r=4 on Wq and Wv)",
@@ -217,14 +221,35 @@ def ACT_MEM_GB(L, b, s, h, a, bytes=2, tp=1, sequence_parallel=False, recompute=
 
 
 @udf("Memory", "=KV_CACHE_GB(32,8,128,8192,1) -> 1.07 (Llama-3-8B, 8K tokens)",
-     L=Arg("Layers, e.g. 32."), kv_heads=Arg("Key/value heads, e.g. 8."),
-     head_dim=Arg("Dimension per head (hidden/heads), e.g. 128."),
+     L=Arg("Layers (32), or a model id such as \"deepseek-v3\": its attention design (GQA, "
+           "MLA latent, sliding-window layers) sets the cache and kv_heads, head_dim may be "
+           "blank.", "model"),
+     kv_heads=Arg("Key/value heads, 8 for Llama-3-8B. Blank when L is a model id.", arch=True),
+     head_dim=Arg("Dimension per head (hidden/heads), 128 for Llama-3-8B. Blank when L is a "
+                  "model id.", arch=True),
      seq_len=Arg("Tokens cached per sequence (prompt + output), e.g. 8192."),
      batch=Arg("Concurrent sequences, e.g. 16."),
-     bytes=Arg("Bytes per cached value: 2 (default) for fp16/bf16, 1 for fp8.", "bytes"))
+     bytes=Arg("Bytes per cached value: 2 (default) for fp16/bf16, 1 for fp8; or a "
+               "precision name.", "bytes"))
 def KV_CACHE_GB(L, kv_heads, head_dim, seq_len, batch, bytes=2):
-    """KV-cache memory in GB: 2·L·kv_heads·head_dim·seq_len·batch·bytes/1E9."""
+    """KV-cache memory in GB: 2·L·kv_heads·head_dim·seq_len·batch·bytes/1E9; a model id uses its attention design."""
     return core.kv_cache_gb(L, kv_heads, head_dim, seq_len, batch, bytes)
+
+
+@udf("Memory", "=MAX_CONTEXT_TOKENS(\"llama-3-8b\",\"h100-sxm\",1) -> 8,192 (the model's "
+     "limit; the memory would hold 426,786)",
+     model=Arg("Model id such as \"llama-3.1-70b\", or a two-column range of MODEL_SPEC "
+               "fields and values.", "model"),
+     gpu=Arg("GPU id, e.g. \"h100-sxm\" (its memory is used).", "text"),
+     tp=Arg("GPUs holding one copy of the model (tensor parallel), e.g. 8."),
+     batch=Arg("Sequences held at once, each of that context: 1 (default)."),
+     precision=Arg("Weight precision: \"bf16\" (default), \"fp8\", \"mxfp4\", \"int4\"... or "
+                   "bytes per weight.", "text"),
+     kv_precision=Arg("KV-cache precision: blank for bf16 (2 bytes), \"fp8\" for 1 byte.",
+                      "text"))
+def MAX_CONTEXT_TOKENS(model, gpu, tp, batch=1, precision="bf16", kv_precision=None):
+    """Longest context (tokens) whose weights, KV cache and 10% runtime reserve fit on tp GPUs, capped at the model's max_seq_len."""
+    return core.max_context_tokens(model, gpu, tp, batch, precision, kv_precision)
 
 
 @udf("Memory", "=ZERO_MEM_GB(7.5E9,1,64) -> 31.4",

@@ -12,12 +12,15 @@ from ._excel import Arg, udf
 __all__ = ["FINETUNE_MEM_GB", "FINETUNE_PARAMS", "FINETUNE_CHECKPOINT_GB"]
 
 ARGS = dict(
-    P=Arg("Parameters of the base model, raw count: 65.2E9 for LLaMA-65B."),
+    P=Arg("Parameters of the base model, raw count: 65.2E9 for LLaMA-65B; or a model id such "
+          "as \"llama-3.1-70b\" (then L and h may be blank).", "model"),
     method=Arg("\"full\" (16-bit mixed precision with Adam), \"lora\" (16-bit frozen base + "
                "adapters) or \"qlora\" (4-bit NF4 base + adapters).", "text"),
     rank=Arg("LoRA rank r: 16 (default). QLoRA's Guanaco used 64."),
-    L=Arg("Layers, e.g. 80; needed for lora/qlora adapters and for activations."),
-    h=Arg("Hidden size (model dimension), e.g. 8192; needed for lora/qlora adapters and for activations."),
+    L=Arg("Layers, e.g. 80; needed for lora/qlora adapters and for activations (blank with a "
+          "model id)."),
+    h=Arg("Hidden size (model dimension), e.g. 8192; needed for lora/qlora adapters and for "
+          "activations (blank with a model id)."),
     n_adapted_per_layer=Arg("Adapted h x h matrices per layer: 2 (default, W_q and W_v). An "
                             "h x ffn MLP matrix counts (h+ffn)/(2h); all 7 Llama linears of "
                             "LLaMA-65B: 9.53."),

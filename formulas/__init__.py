@@ -6,6 +6,7 @@ naming the argument and the fix. Units: raw counts, GB = 1e9 bytes, TFLOPS per G
 GB/s, and the time unit in the function's name.
 """
 
+from .arch import Arch, custom_model, is_model, params_of, resolve_model
 from .catalog import (
     GPU_FIELDS,
     MODEL_FIELDS,
@@ -47,6 +48,7 @@ from .training import gpu_count_time, gpu_hours, train_days
 from .units import bytes_per_param
 
 __all__ = [
+    "Arch", "custom_model", "is_model", "params_of", "resolve_model",
     "GPU_FIELDS", "MODEL_FIELDS", "GpuSpec", "ModelSpec", "gpu", "gpu_catalog", "gpu_field",
     "gpu_ids", "model", "model_catalog", "model_field", "model_ids",
     "bandwidth_factor", "comm_seconds", "dp_comm_gb", "pp_bubble", "tp_comm_gb",
@@ -107,3 +109,7 @@ __all__ += [
     "PLAN_COLUMNS", "plan_assumptions", "plan_for_deadline", "plan_mem_breakdown", "plan_mem_gb",
     "plan_mfu", "plan_step_seconds", "plan_training",
 ]
+
+from .context import max_context_tokens  # noqa: E402
+
+__all__ += ["max_context_tokens"]

@@ -101,8 +101,14 @@ def count(name: str, x: ArrayLike, what: str, example: str, minimum: float = 1e6
     return a
 
 
-def params(name: str, x: ArrayLike) -> np.ndarray:
-    """A raw parameter count (>= 1e6): 7E9 for 7B."""
+def params(name: str, x: ArrayLike, use: str = "total") -> np.ndarray:
+    """A raw parameter count (>= 1e6): 7E9 for 7B; or a model (catalog id, spec, custom
+    table), whose total parameters (``use="total"``: memory, gradients, optimizer state)
+    or active parameters per token (``use="active"``: FLOPs) are taken."""
+    if isinstance(x, str) or hasattr(x, "total_params") or isinstance(x, dict) \
+            or type(x).__name__ == "ModelSpec":
+        from .arch import params_of
+        x = params_of(x, use, name)
     return count(name, x, "parameter", "7E9 for 7B")
 
 

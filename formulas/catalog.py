@@ -11,7 +11,9 @@ import csv
 import difflib
 import functools
 import io
+import os
 from importlib import resources
+from pathlib import Path
 from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -31,6 +33,9 @@ __all__ = [
     "model_ids",
     "GPU_FIELDS",
     "MODEL_FIELDS",
+    "USER_DIR_ENV",
+    "user_models_path",
+    "reload_catalogs",
 ]
 
 
@@ -119,8 +124,10 @@ GPU_FIELDS = tuple(f for f in GpuSpec.model_fields if f != "aliases")
 MODEL_FIELDS = tuple(ModelSpec.model_fields)
 
 
-def _load(filename: str, record: type[_Row]) -> dict[str, _Row]:
-    text = resources.files(__package__).joinpath("data", filename).read_text(encoding="utf-8")
+def _load(filename: str, record: type[_Row], text: str | None = None) -> dict[str, _Row]:
+    if text is None:
+        text = resources.files(__package__).joinpath("data", filename).read_text(encoding="utf-8")
+    text = text.lstrip("\ufeff")  # a CSV saved as "CSV UTF-8" by Excel starts with a BOM
     rows: dict[str, _Row] = {}
     reader = csv.DictReader(io.StringIO(text))
     expected = set(record.model_fields)
@@ -145,10 +152,45 @@ def gpu_catalog() -> dict[str, GpuSpec]:
     return _load("gpus.csv", GpuSpec)  # type: ignore[return-value]
 
 
+#: Environment variable naming the folder of the user's own catalog (``models.csv``);
+#: default ``~/.llm_budget_planner``. ``build.py --add-model`` writes there.
+USER_DIR_ENV = "LLM_PLANNER_HOME"
+_user_error: list[str] = []
+
+
+def user_models_path() -> Path:
+    """The user's model catalog file (it need not exist)."""
+    folder = os.environ.get(USER_DIR_ENV) or str(Path.home() / ".llm_budget_planner")
+    return Path(folder) / "models.csv"
+
+
 @functools.cache
 def model_catalog() -> dict[str, ModelSpec]:
-    """All models by id (loaded once; do not mutate)."""
-    return _load("models.csv", ModelSpec)  # type: ignore[return-value]
+    """All models by id: the shipped catalog, then the user's own models (see
+    :func:`user_models_path`). Loaded once; do not mutate. A user file that cannot be read
+    leaves the shipped catalog working; look-ups of unknown ids then say why."""
+    rows = _load("models.csv", ModelSpec)
+    _user_error.clear()
+    path = user_models_path()
+    if path.is_file():
+        try:
+            extra = _load(path.name, ModelSpec, path.read_text(encoding="utf-8"))
+        except (CatalogError, OSError, UnicodeDecodeError) as exc:
+            _user_error.append(f"{path}: {exc}")
+        else:
+            clash = sorted(set(extra) & set(rows))
+            if clash:
+                _user_error.append(f"{path}: ids {', '.join(clash)} are shipped ids")
+            rows.update({k: r for k, r in extra.items() if k not in clash})
+    return rows  # type: ignore[return-value]
+
+
+def reload_catalogs() -> None:
+    """Forget the loaded catalogs (after the user catalog changed)."""
+    for f in (gpu_catalog, model_catalog, _alias_table):
+        f.cache_clear()
+    from . import arch
+    arch._cache.clear()
 
 
 def _norm(name: str) -> str:
@@ -179,6 +221,8 @@ def _lookup(kind: str, name, arg: str):
         return cat[table[key]]
     close = difflib.get_close_matches(key, list(cat), n=3, cutoff=0.4)
     hint = f"did you mean {', '.join(close)}?" if close else f"use {kind.upper()}_LIST() for the ids"
+    if kind == "model" and _user_error:
+        hint += f" (the user catalog was not read: {_user_error[0][:160]})"
     raise UnknownNameError(f"{arg} '{name.strip()}' is not in the {kind} catalog: {hint}",
                            arg=arg, value=name)
 

@@ -53,7 +53,7 @@ def dp_comm_gb(P, N, bytes=2):
     >>> dp_comm_gb(7e9, 64)
     27.5625
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="total")
     N = v.whole("N", N)
     b = v.positive("bytes", bytes)
     return v.out(2 * (N - 1) / N * P * b / GB)

@@ -48,7 +48,7 @@ def train_flops(P, T, flops_per_param_token=6):
     >>> f"{train_flops(174.6e9, 300e9):.4e}"
     '3.1428e+23'
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="active")
     T = v.tokens("T", T)
     k = v.positive("flops_per_param_token", flops_per_param_token)
     return v.out(k * P * T)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate as v
+from .arch import is_model, resolve_model
 from .assumptions import assumption
 from .errors import InvalidInputError
 from .units import GB
@@ -40,6 +41,15 @@ FINETUNE_METHODS = {
 
 def _method(method) -> str:
     return v.choice("method", method, FINETUNE_METHODS)
+
+
+def _model_dims(P, L, h):
+    """A model id gives its layers and hidden size wherever L or h are left out."""
+    if is_model(P):
+        m = resolve_model(P, "P")
+        L = m.layers if L is None else L
+        h = m.hidden if h is None else h
+    return L, h
 
 
 def _adapters(P, method, rank, L, h, n_adapted_per_layer):
@@ -93,7 +103,8 @@ def finetune_params(P, method, rank=16, L=None, h=None, n_adapted_per_layer=2):
     >>> finetune_params(175e9, "lora", 4, 96, 12288, 2)
     18874368.0
     """
-    P = v.params("P", P)
+    L, h = _model_dims(P, L, h)
+    P = v.params("P", P, use="total")
     m = _method(method)
     if m == "full":
         return v.out(P)
@@ -184,7 +195,8 @@ def finetune_mem_gb(P, method, rank=16, L=None, h=None, n_adapted_per_layer=2, s
     >>> round(finetune_mem_gb(65.2e9, "full"))
     1043
     """
-    P = v.params("P", P)
+    L, h = _model_dims(P, L, h)
+    P = v.params("P", P, use="total")
     m = _method(method)
     act = 0.0
     if seq is not None:

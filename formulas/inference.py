@@ -12,6 +12,7 @@ References
 from __future__ import annotations
 
 from . import _validate as v
+from .arch import is_model, resolve_model
 from .units import GB
 
 __all__ = ["decode_tokens_per_s"]
@@ -23,8 +24,11 @@ def decode_tokens_per_s(P, bytes_per_param, mem_bw_GBps, batch=1, context_tokens
 
     Parameters
     ----------
-    P : float or array_like
-        Parameters (raw count).
+    P : float, array_like or model
+        Parameters (raw count), or a model id: a dense model reads all its weights each
+        step; a mixture of experts reads its shared weights and the experts the batch is
+        expected to hit (:meth:`formulas.arch.Arch.params_read`: the active parameters at
+        batch 1, every expert at a large batch).
     bytes_per_param : float or array_like
         Bytes per weight (2 for bf16, 0.5 for int4).
     mem_bw_GBps : float or array_like
@@ -62,6 +66,8 @@ def decode_tokens_per_s(P, bytes_per_param, mem_bw_GBps, batch=1, context_tokens
     >>> round(decode_tokens_per_s(6.74e9, 2, 3350, 16, 1024, 524288))
     2429
     """
+    if is_model(P):
+        P = resolve_model(P, "P").params_read(v.positive("batch", batch))
     P = v.params("P", P)
     b = v.positive("bytes_per_param", bytes_per_param)
     bw = v.bandwidth("mem_bw_GBps", mem_bw_GBps, link=False)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate as v
+from .arch import is_model, resolve_model
 from .errors import InvalidInputError
 from .training import round_up_count
 from .units import GB
@@ -76,7 +77,7 @@ def train_mem_gb(P, bytes_per_param=20):
     >>> train_mem_gb(175e9)
     3500.0
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="total")
     return v.out(_bytes("bytes_per_param", bytes_per_param) * P / GB)
 
 
@@ -108,7 +109,7 @@ def model_state_gb(P, weight_bytes, grad_bytes, optimizer_bytes=12):
     >>> model_state_gb(7e9, 2, 2)
     112.0
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="total")
     x = _bytes("weight_bytes", weight_bytes)
     y = _bytes("grad_bytes", grad_bytes)
     k = v.non_negative("optimizer_bytes", optimizer_bytes)
@@ -148,7 +149,7 @@ def zero_mem_gb(P, stage, dp, optimizer_bytes=12):
     >>> round(zero_mem_gb(7.5e9, 1, 64), 2)
     31.41
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="total")
     s = v.whole("stage", stage, low=0)
     if np.any(s > 3):
         raise InvalidInputError("stage must be 0, 1, 2 or 3", arg="stage", value=stage,
@@ -190,7 +191,7 @@ def gpu_count_mem(P, bytes_per_param=18, activation_factor=1.25, gpu_memory_GB=8
     >>> gpu_count_mem(7e9, 18, 1.25, 24, False), gpu_count_mem(7e9, 18, 1.25, 24)
     (6.5625, 7.0)
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="total")
     b = _bytes("bytes_per_param", bytes_per_param)
     f = v.at_least("activation_factor", activation_factor, 1.0)
     m = v.gigabytes("gpu_memory_GB", gpu_memory_GB)
@@ -220,7 +221,7 @@ def infer_mem_gb(P, bytes_per_param=2, overhead=1.2):
     >>> infer_mem_gb(175e9, 4)
     840.0
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="total")
     b = _bytes("bytes_per_param", bytes_per_param)
     o = v.at_least("overhead", overhead, 1.0)
     return v.out(o * P * b / GB)
@@ -248,7 +249,7 @@ def weights_gb(P, bytes_per_param):
     >>> weights_gb(7e9, 4), weights_gb(7e9, 0.5)
     (28.0, 3.5)
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="total")
     return v.out(P * _bytes("bytes_per_param", bytes_per_param) / GB)
 
 
@@ -326,8 +327,10 @@ def kv_cache_gb(L, kv_heads, head_dim, seq_len, batch, bytes=2):
 
     Parameters
     ----------
-    L : int or array_like
-        Layers.
+    L : int, array_like or model
+        Layers; or a model id, whose attention design sets the cache (``kv_heads`` and
+        ``head_dim`` are then ignored): grouped-query heads, MLA's compressed latent,
+        sliding-window layers holding at most their window (:meth:`formulas.arch.Arch.kv_bytes`).
     kv_heads : int or array_like
         Key/value heads (grouped-query attention: fewer than query heads).
     head_dim : int or array_like
@@ -354,7 +357,17 @@ def kv_cache_gb(L, kv_heads, head_dim, seq_len, batch, bytes=2):
 
     >>> round(kv_cache_gb(32, 8, 128, 8192, 1), 3)
     1.074
+
+    DeepSeek-V3 caches 576 latent values per layer and token (61 layers):
+
+    >>> round(kv_cache_gb("deepseek-v3", None, None, 8192, 1), 3)
+    0.576
     """
+    if is_model(L):
+        m = resolve_model(L, "L")
+        s = v.positive("seq_len", seq_len)
+        bt = v.positive("batch", batch)
+        return v.out(m.kv_bytes(s, _bytes("bytes", bytes)) * bt / GB)
     L = v.whole("L", L)
     kv = v.whole("kv_heads", kv_heads)
     hd = v.whole("head_dim", head_dim)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _validate as v
+from .arch import count_params, is_model, resolve_model
 
 __all__ = [
     "llm_params",
@@ -99,7 +100,11 @@ def llm_params_approx(L, h):
 
 
 def _arch_counts(L, h, V, ffn, heads, kv_heads, experts, experts_per_token,
-                 gated_ffn, tied_embeddings, qkv_bias):
+                 gated_ffn, tied_embeddings, qkv_bias, head_dim=0, shared_experts=0,
+                 dense_layers=0, dense_ffn=0):
+    if is_model(L):  # a model id or spec: its catalog counts (exact where published)
+        m = resolve_model(L, "L")
+        return m.total_params, m.active_params
     L = v.whole("L", L)
     h = v.whole("h", h)
     V = v.whole("V", V)
@@ -108,47 +113,58 @@ def _arch_counts(L, h, V, ffn, heads, kv_heads, experts, experts_per_token,
     kv_heads = v.whole("kv_heads", kv_heads)
     experts = v.whole("experts", experts)
     k = v.whole("experts_per_token", experts_per_token)
+    head_dim = v.whole("head_dim", 0 if head_dim is None else head_dim, low=0)
+    shared = v.whole("shared_experts", 0 if shared_experts is None else shared_experts, low=0)
+    dense = v.whole("dense_layers", 0 if dense_layers is None else dense_layers, low=0)
+    dense_ffn = v.whole("dense_ffn", 0 if dense_ffn is None else dense_ffn, low=0)
     if np.any(kv_heads > heads):
         raise v.InvalidInputError("kv_heads cannot exceed heads", arg="kv_heads", value=kv_heads)
     if np.any(k > experts):
         raise v.InvalidInputError("experts_per_token cannot exceed experts",
                                   arg="experts_per_token", value=k)
-    head_dim = h / heads
-    kv_dim = kv_heads * head_dim
-    attn = 2 * h * h + 2 * h * kv_dim  # W_q, W_o (h x h); W_k, W_v (h x kv_dim)
-    if qkv_bias:
-        attn = attn + h + 2 * kv_dim
-    expert = (3 if gated_ffn else 2) * h * ffn  # gate/up/down (SwiGLU) or up/down
-    router = np.where(experts > 1, h * experts, 0)
-    norms = 2 * h  # RMSNorm weights before attention and before the MLP
-    embed = V * h * (1 if tied_embeddings else 2)
-    final_norm = h
-    total = L * (attn + experts * expert + router + norms) + embed + final_norm
-    active = L * (attn + k * expert + router + norms) + embed + final_norm
-    return total, active
+    if np.any(dense > L):
+        raise v.InvalidInputError("dense_layers cannot exceed L", arg="dense_layers",
+                                  value=dense_layers)
+    return count_params(L, h, V, ffn, heads, kv_heads, experts, k, gated_ffn,
+                        tied_embeddings, qkv_bias, head_dim=np.where(head_dim > 0, head_dim,
+                                                                     h / heads),
+                        shared_experts=shared, dense_layers=dense,
+                        dense_ffn=np.where(dense_ffn > 0, dense_ffn, ffn))
 
 
-def llm_params_arch(L, h, V, ffn, heads, kv_heads, experts=1, experts_per_token=1,
-                    gated_ffn=True, tied_embeddings=False, qkv_bias=False):
+def llm_params_arch(L, h=None, V=None, ffn=None, heads=None, kv_heads=None, experts=1,
+                    experts_per_token=1, gated_ffn=True, tied_embeddings=False, qkv_bias=False,
+                    head_dim=0, shared_experts=0, dense_layers=0, dense_ffn=0):
     """Exact total parameters of a Llama-style decoder (GQA, SwiGLU, optional MoE).
 
     Parameters
     ----------
-    L, h, V : int
-        Layers, hidden size, vocabulary size.
+    L : int or model
+        Layers; or a model id (``"qwen3-235b-a22b"``), whose catalog total is returned
+        (the other arguments are then ignored and may be left out).
+    h, V : int
+        Hidden size, vocabulary size.
     ffn : int
         FFN intermediate size (per expert for a mixture of experts).
     heads, kv_heads : int
         Query heads and key/value heads (``kv_heads < heads`` is grouped-query attention).
-        Head dimension is ``h / heads``.
     experts, experts_per_token : int, optional
-        Experts per MoE layer and experts routed per token (1, 1 for a dense model).
+        Routed experts per MoE layer and experts routed per token (1, 1 for a dense model).
     gated_ffn : bool, optional
         True for SwiGLU/GeGLU (three FFN matrices), False for a two-matrix MLP.
     tied_embeddings : bool, optional
         True when the output head shares the input embedding matrix.
     qkv_bias : bool, optional
         True for biases on the Q, K, V projections (Qwen2).
+    head_dim : int, optional
+        Dimension per head; 0 (default) means ``h / heads`` (Qwen3-32B: 128 with
+        ``h / heads = 80``).
+    shared_experts : int, optional
+        Always-active shared experts per MoE layer, each of size ``ffn`` (DeepSeek-V3: 1).
+    dense_layers : int, optional
+        Layers of a MoE model with a dense FFN instead of experts (DeepSeek-V3: 3).
+    dense_ffn : int, optional
+        FFN size of those dense layers; 0 (default) means ``ffn``.
 
     Returns
     -------
@@ -157,11 +173,13 @@ def llm_params_arch(L, h, V, ffn, heads, kv_heads, experts=1, experts_per_token=
 
     Notes
     -----
-    Per layer: attention ``2h^2 + 2 h kv`` with ``kv = kv_heads * h / heads``
-    (+ ``h + 2 kv`` biases when ``qkv_bias``); FFN ``experts * (3 or 2) * h * ffn``; router
-    ``h * experts`` when ``experts > 1``; two RMSNorm weight vectors ``2h``. Plus
-    embeddings ``V h`` (twice when untied) and the final norm ``h`` [T23]_ [J24]_.
-    No linear biases otherwise. Exact for Llama 2/3, Mistral, Mixtral and Qwen2.5.
+    The counting rule of :func:`formulas.arch.count_params` restricted to these
+    arguments: per layer, attention ``2·h·heads·d + 2·h·kv_heads·d`` (``d`` the head
+    dimension; ``+ heads·d + 2·kv_heads·d`` biases when ``qkv_bias``), two RMSNorm vectors
+    ``2h``; a dense layer one FFN ``(3 or 2)·h·f``; a MoE layer a router ``h·E`` and
+    ``E + shared`` expert FFNs. Plus embeddings ``V h`` (twice when untied) and the final
+    norm ``h`` [T23]_ [J24]_. Exact for Llama 2/3, Mistral, Mixtral and Qwen2.5; MLA,
+    QK-norm, sinks and biases elsewhere come through a model id.
 
     Examples
     --------
@@ -171,15 +189,19 @@ def llm_params_arch(L, h, V, ffn, heads, kv_heads, experts=1, experts_per_token=
     6738415616.0
     """
     total, _ = _arch_counts(L, h, V, ffn, heads, kv_heads, experts, experts_per_token,
-                            gated_ffn, tied_embeddings, qkv_bias)
+                            gated_ffn, tied_embeddings, qkv_bias, head_dim, shared_experts,
+                            dense_layers, dense_ffn)
     return v.out(total)
 
 
-def llm_active_params(L, h, V, ffn, heads, kv_heads, experts=1, experts_per_token=1,
-                      gated_ffn=True, tied_embeddings=False, qkv_bias=False):
-    """Parameters used per token by a Llama-style decoder (MoE: routed experts only).
+def llm_active_params(L, h=None, V=None, ffn=None, heads=None, kv_heads=None, experts=1,
+                      experts_per_token=1, gated_ffn=True, tied_embeddings=False,
+                      qkv_bias=False, head_dim=0, shared_experts=0, dense_layers=0,
+                      dense_ffn=0):
+    """Parameters used per token by a Llama-style decoder (MoE: routed and shared experts).
 
-    Parameters are those of :func:`llm_params_arch`.
+    Parameters are those of :func:`llm_params_arch` (a model id as ``L`` returns the
+    catalog's active count).
 
     Returns
     -------
@@ -190,7 +212,8 @@ def llm_active_params(L, h, V, ffn, heads, kv_heads, experts=1, experts_per_toke
     Notes
     -----
     As :func:`llm_params_arch` with ``experts`` replaced by ``experts_per_token`` in the
-    FFN term (the router still counts in full). For a dense model it equals the total.
+    MoE layers' FFN term (the router and shared experts count in full). For a dense model
+    it equals the total.
 
     Examples
     --------
@@ -200,7 +223,8 @@ def llm_active_params(L, h, V, ffn, heads, kv_heads, experts=1, experts_per_toke
     12.88
     """
     _, active = _arch_counts(L, h, V, ffn, heads, kv_heads, experts, experts_per_token,
-                             gated_ffn, tied_embeddings, qkv_bias)
+                             gated_ffn, tied_embeddings, qkv_bias, head_dim, shared_experts,
+                             dense_layers, dense_ffn)
     return v.out(active)
 
 

@@ -34,6 +34,6 @@ def chinchilla_tokens(P, tokens_per_param=20):
     >>> chinchilla_tokens(1e9, 20.2)
     20200000000.0
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="active")
     k = v.positive("tokens_per_param", tokens_per_param)
     return v.out(k * P)

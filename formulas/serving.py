@@ -27,7 +27,8 @@ import numpy as np
 
 from . import _validate as v
 from .assumptions import assumption
-from .catalog import GpuSpec, gpu, model
+from .arch import resolve_model
+from .catalog import GpuSpec, gpu
 from .errors import ImplausibleUnitError, InfeasibleError, InvalidInputError
 from .training import round_up_count
 from .units import GB, SECONDS_PER_HOUR, TERA
@@ -40,11 +41,6 @@ __all__ = [
     "serve_gpus",
     "cost_per_m_tokens",
 ]
-
-#: Multi-head latent attention caches a compressed latent instead of K and V: DeepSeek-V3
-#: keeps ``d_c + d_h^R = 512 + 64`` values per layer and token (DeepSeek-AI 2024,
-#: arXiv 2412.19437, §2.1.1 and §4.2).
-_MLA_VALUES_PER_LAYER = {"deepseek-v3": 512 + 64}
 
 
 # ------------------------------------------------------------------------- checks
@@ -161,7 +157,7 @@ def prefill_seconds(P, prompt_tokens, batch, TFLOPS, tp=1, efficiency=1):
 # ------------------------------------------------------------------------- KV cache
 
 def kv_bytes_per_token(model_id, bytes=2):
-    """KV-cache bytes per token of a catalog model: ``2 L kv_heads (hidden / heads) bytes``.
+    """KV-cache bytes per token of a model: ``2 L kv_heads head_dim bytes`` (GQA/MHA).
 
     Parameters
     ----------
@@ -177,8 +173,13 @@ def kv_bytes_per_token(model_id, bytes=2):
 
     Notes
     -----
-    Keys and values of every layer and KV head [P22]_ (as in ``KV_CACHE_GB``). DeepSeek-V3
-    uses multi-head latent attention: ``L * (512 + 64) * bytes`` (arXiv 2412.19437 §2.1.1).
+    Keys and values of every layer and KV head [P22]_ (as in ``KV_CACHE_GB``), by the
+    model's attention design (:meth:`formulas.arch.Arch.kv_bytes_per_token`): multi-head
+    latent attention caches ``kv_lora_rank + qk_rope_head_dim`` values per layer
+    (DeepSeek-V3: ``61 * (512 + 64) * bytes``, arXiv 2412.19437 §2.1.1). Every layer is
+    counted: exact while a context is within a model's sliding window, an upper bound
+    beyond it (gpt-oss-120b's 18 sliding layers hold 128 tokens; ``KV_CACHE_GB`` with a
+    model id applies the window).
 
     Examples
     --------
@@ -187,14 +188,12 @@ def kv_bytes_per_token(model_id, bytes=2):
     >>> kv_bytes_per_token("deepseek-v3")
     70272.0
     """
-    m = model(model_id)
+    m = resolve_model(model_id, "model")
     p = v.positive("bytes", bytes)
     if p > 16:
         raise InvalidInputError(f"bytes is bytes per cached value (2 for bf16), got {p:g}",
                                 arg="bytes", value=bytes, code="#NUM!")
-    if m.id in _MLA_VALUES_PER_LAYER:
-        return v.out(m.layers * _MLA_VALUES_PER_LAYER[m.id] * p)
-    return v.out(2 * m.layers * m.kv_heads * (m.hidden / m.heads) * p)
+    return v.out(m.kv_bytes_per_token(p))
 
 
 # ------------------------------------------------------------------------- serving

@@ -67,7 +67,7 @@ def train_days(P, T, N, TFLOPS, MFU, flops_per_param_token=8):
     >>> round(train_days(175e9, 300e9, 1024, 312, 0.45), 4)
     33.8118
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="active")
     T = v.tokens("T", T)
     N = v.positive("N", N)
     k = v.positive("flops_per_param_token", flops_per_param_token)
@@ -102,7 +102,7 @@ def gpu_hours(P, T, TFLOPS, MFU, flops_per_param_token=8):
     >>> round(gpu_hours(6.74e9, 2e12, 312, 0.40, 6))
     180021
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="active")
     T = v.tokens("T", T)
     k = v.positive("flops_per_param_token", flops_per_param_token)
     x = _achieved_flops(TFLOPS, MFU)
@@ -145,7 +145,7 @@ def gpu_count_time(P, T, days, TFLOPS, MFU, flops_per_param_token=8, round_up=Tr
     >>> gpu_count_time(175e9, 300e9, 30, 312, 0.45)
     1155.0
     """
-    P = v.params("P", P)
+    P = v.params("P", P, use="active")
     T = v.tokens("T", T)
     d = v.deadline_days("days", days)
     k = v.positive("flops_per_param_token", flops_per_param_token)

@@ -45,12 +45,20 @@ PRECISION_BYTES: dict[str, float] = {
     "fp8": 1.0,
     "float8": 1.0,
     "int8": 1.0,
-    "fp4": 0.5,
+    "fp8e4m3": 1.0,
+    "mxfp8": 1.0 + 1 / 32,  # OCP MX: an 8-bit shared scale per 32 values
+    # 4-bit floats with their block scales (OCP Microscaling Formats v1.0, 2023: MXFP4 has
+    # one 8-bit E8M0 scale per 32 values -> 4.25 bits; NVIDIA NVFP4 one FP8 E4M3 scale per
+    # 16 values -> 4.5 bits, NVIDIA Blackwell / TensorRT Model Optimizer docs). "fp4" is the
+    # NVFP4 layout, the one Blackwell's FP4 tensor cores run.
+    "fp4": 4.5 / 8,
+    "nvfp4": 4.5 / 8,
+    "mxfp4": 4.25 / 8,
     "int4": 0.5,
     "nf4": 0.5,
 }
 
-_CANONICAL = ("fp32", "fp16", "bf16", "fp8", "int8", "int4")
+_CANONICAL = ("fp32", "fp16", "bf16", "fp8", "int8", "int4", "fp4", "nvfp4", "mxfp4")
 
 
 def bytes_per_param(precision: str | float) -> float:
@@ -77,8 +85,11 @@ def bytes_per_param(precision: str | float) -> float:
 
     Notes
     -----
-    Sizes are the storage sizes of seed 004 §1. Quantisation constants (e.g.
-    QLoRA's block scales) are not included here.
+    Sizes are the storage sizes of seed 004 §1. The 4-bit floating formats include
+    their block scales: MXFP4 stores 4.25 bits per value (an 8-bit scale per 32), NVFP4
+    (also ``fp4``) 4.5 bits (an FP8 scale per 16). ``int4`` and ``nf4`` are 0.5 bytes:
+    their group scales (QLoRA: 0.127 bits per parameter with double quantisation) are not
+    included.
 
     Examples
     --------
@@ -88,6 +99,8 @@ def bytes_per_param(precision: str | float) -> float:
     0.5
     >>> bytes_per_param(1)
     1.0
+    >>> bytes_per_param("mxfp4"), bytes_per_param("nvfp4")
+    (0.53125, 0.5625)
     """
     if isinstance(precision, str):
         key = precision.strip().lower().replace("-", "").replace("_", "").replace(" ", "")

@@ -16,7 +16,7 @@ from typing import Iterable, Mapping, Sequence
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from formulas.serving import kv_bytes_per_token
+from formulas.arch import resolve_model
 from formulas.catalog import GpuPrice, GpuSpec, ModelSpec
 
 from .sheets import (Rule, add_rule, define_name, finish_sheet, header_row, put_text,
@@ -39,9 +39,12 @@ GPU_COLUMNS = (
     ("vendor", "Vendor", None, None),
     ("tflops_bf16", "Dense BF16 TFLOPS", "tflops", "GPU_TFLOPS"),
     ("tflops_fp8", "Dense FP8 TFLOPS", "tflops", "GPU_TFLOPS_FP8"),
+    ("tflops_fp4", "Dense FP4 TFLOPS", "tflops", "GPU_TFLOPS_FP4"),
     ("memory_gb", "Memory (GB)", "gb", "GPU_MemoryGB"),
     ("mem_bw_gbps", "Memory bandwidth (GB/s)", "count", "GPU_MemBW"),
     ("interconnect_gbps", "Interconnect (GB/s)", "count", "GPU_Interconnect"),
+    ("scaleup_gpus", "GPUs per scale-up domain", "count", "GPU_ScaleUp"),
+    ("scaleout_gbps", "Scale-out network per GPU (Gb/s)", "count", "GPU_ScaleOut"),
     ("tdp_w", "Power, TDP (W)", "count", "GPU_TDP"),
 )
 GPU_PRICE_COLUMNS = (
@@ -60,9 +63,19 @@ MODEL_COLUMNS = (
     ("ffn", "FFN size", "count", None),
     ("heads", "Heads", "count", "Model_Heads"),
     ("kv_heads", "KV heads", "count", "Model_KVHeads"),
-    ("kv_values_per_layer", "KV-cache values per token per layer", "count", "Model_KVValues"),
     ("experts", "Experts", "count", None),
     ("experts_per_token", "Experts per token", "count", None),
+    ("head_dim", "Head dim", "count", None),
+    ("moe_ffn", "Expert FFN size", "count", None),
+    ("shared_experts", "Shared experts", "count", None),
+    ("dense_layers", "Dense-FFN layers", "count", None),
+    ("attention", "Attention", None, None),
+    ("kv_lora_rank", "MLA KV latent", "count", None),
+    ("sliding_window", "Sliding window (tokens)", "count", None),
+    ("sliding_layers", "Sliding-window layers", "count", None),
+    ("weight_format", "Released weights", None, None),
+    ("kv_values_per_token", "KV values cached per token (all layers)", "count",
+     "Model_KVValues"),
     ("params", "Total parameters (raw)", "count", "Model_Params"),
     ("active_params", "Active parameters (raw)", "count", "Model_Active"),
     ("params_basis", "Parameter count basis", None, None),
@@ -159,12 +172,6 @@ def write_gpu_sheet(wb: Workbook, gpus: Mapping[str, GpuSpec], prices: Sequence[
     return ws
 
 
-def _kv_values_per_layer(m: ModelSpec) -> float:
-    """Cached values per token and layer, from the core's KV_BYTES_PER_TOKEN at 1 byte:
-    2 x KV heads x head size, or the latent of multi-head latent attention (DeepSeek-V3)."""
-    return kv_bytes_per_token(m.id, 1) / m.layers
-
-
 def write_model_sheet(wb: Workbook, models: Mapping[str, ModelSpec],
                       title: str = "Models") -> Worksheet:
     """The model catalog: architecture dims and published parameter counts, with sources."""
@@ -181,16 +188,23 @@ def write_model_sheet(wb: Workbook, models: Mapping[str, ModelSpec],
     header_row(ws, FIRST_ROW - 1, heads)
     ws.row_dimensions[FIRST_ROW - 1].height = 30
     for i, m in enumerate(models.values()):
+        arch = resolve_model(m)
+        derived = {"head_dim": arch.head_dim, "attention": arch.attention,
+                   "moe_ffn": arch.moe_ffn if arch.is_moe else None,
+                   "dense_layers": arch.dense_layers if arch.is_moe else None,
+                   "kv_values_per_token": arch.kv_bytes_per_token(1)}
         for j, (fld, _, fmt, _) in enumerate(MODEL_COLUMNS):
             c = ws.cell(row=FIRST_ROW + i, column=1 + j)
-            put_text(c, _kv_values_per_layer(m) if fld == "kv_values_per_layer"
-                     else getattr(m, fld))
+            put_text(c, derived[fld] if fld in derived else getattr(m, fld))
             style(c, "note" if fld in ("params_basis", "source") else "calc", fmt)
         _fit_row(ws, FIRST_ROW + i, [(m.params_basis, 40), (m.source, 48), (m.name, 20)])
     for j, (_, _, _, name) in enumerate(MODEL_COLUMNS):
         _name_column(wb, ws, name, get_column_letter(1 + j), len(models))
     widths = {get_column_letter(j + 1): 11 for j in range(len(heads))}
-    widths.update({"A": 16, "B": 20, "I": 13, "L": 17, "M": 17, "N": 40, "O": 48})
+    col = {fld: get_column_letter(1 + j) for j, (fld, _, _, _) in enumerate(MODEL_COLUMNS)}
+    widths.update({"A": 16, "B": 20, col["params"]: 17, col["active_params"]: 17,
+                   col["kv_values_per_token"]: 14, col["params_basis"]: 40,
+                   col["source"]: 48})
     finish_sheet(ws, widths, freeze=f"B{FIRST_ROW}")
     return ws
 

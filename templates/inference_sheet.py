@@ -21,6 +21,7 @@ from typing import Mapping
 from openpyxl.workbook import Workbook
 
 from formulas.assumptions import assumption
+
 from .catalog_sheets import CUSTOM_MODEL
 from .sheets import Form, Rule, finish_sheet, sheet_heading
 
@@ -31,10 +32,10 @@ _M = "MATCH(Model,Model_Ids,0)"
 
 
 def _kv_formula() -> str:
-    """KV bytes per token: layers x the Models sheet's cached values per token and layer x
-    bytes per value (GQA: 2 x KV heads x head size; MLA: the latent); custom: multi-head."""
+    """The model's KV values per token (Models sheet: its attention design) x bytes;
+    custom: multi-head attention, 2 L hidden values."""
     return (f"=IF(Model=\"{CUSTOM_MODEL}\",2*CustomLayers*CustomHidden*ServeKVBytesPerValue,"
-            f"INDEX(Model_Layers,{_M})*INDEX(Model_KVValues,{_M})*ServeKVBytesPerValue)")
+            f"INDEX(Model_KVValues,{_M})*ServeKVBytesPerValue)")
 
 
 def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
@@ -45,7 +46,7 @@ def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
                   " the roofline: prefill is compute-bound, each decode step reads every weight "
                   "once for the batch plus each request's KV cache (Pope et al. 2022). Blue cells "
                   "are inputs; the Default column shows the shipped value or look-up.",
-                  "F",
+                  "E",
                   height=45)
     f = Form(wb, ws, row=4)
     f.header()
@@ -63,9 +64,9 @@ def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
             "count", Rule("decimal", "KV-cache bytes per token, all layers: 2 x layers x KV "
                           "heads x head size x bytes (Llama-2-7B in bf16: 524288).",
                           "Enter bytes per token between 0 and 1E8.", 0, 1e8),
-            "Layers x KV-cache values per token per layer (Models sheet: 2 x KV heads x head "
-            "size, Pope et al. 2022; the MLA latent for DeepSeek-V3) x bytes; 'custom' assumes "
-            "multi-head attention.", default_formula=_kv_formula())
+            "KV values cached per token (Models sheet, by attention design: 2 x layers x KV "
+            "heads x head size for GQA, Pope et al. 2022; the latent for MLA) x bytes; 'custom' "
+            "assumes multi-head attention.", default_formula=_kv_formula())
     f.input("ServePromptTokens", "Prompt tokens per request", 512, "tokens", "count",
             Rule("whole", "Tokens in each prompt, e.g. 512.", "Enter a whole number between 0 "
                  "and 10,000,000.", 0, 10000000), "Example request shape; type yours.")
@@ -187,4 +188,4 @@ def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
              "*(1-1E-12)-1E-9,0)", "GPUs", "count", "QLoRA memory / memory per GPU.")
     f.result("FTCheckpointGB", "Adapter checkpoint (bf16)", "=FTAdapterParams*2/1E9", "GB", "gb",
              "What LoRA saves: the adapters only (GPT-3 r=4: 35 MB instead of 350 GB).")
-    finish_sheet(ws, {"A": 44, "B": 18, "C": 18, "D": 18, "E": 16, "F": 72}, freeze="A5")
+    finish_sheet(ws, {"A": 44, "B": 18, "C": 18, "D": 18, "E": 80}, freeze="A5")

@@ -7,9 +7,16 @@ missing: they fail with the one command that installs it (CI installs it through
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 from tests import libreoffice as lo
+
+# The suite never reads or writes the developer's own model catalog (~/.llm_budget_planner):
+# every test process (and the build.py runs it starts) gets an empty user-catalog folder.
+os.environ["LLM_PLANNER_HOME"] = tempfile.mkdtemp(prefix="llm_planner_home_")
 
 
 @pytest.fixture(scope="session")

@@ -408,7 +408,7 @@ def test_every_argument_states_its_unit_and_an_example(name):
         doc = arg.doc
         if arg.kind == "flag":
             ok = "TRUE" in doc or "FALSE" in doc
-        elif arg.kind == "text":
+        elif arg.kind in ("text", "model"):
             ok = '"' in doc or "," in doc  # the accepted names, quoted or listed
         else:
             ok = bool(re.search(r"[0-9]", doc)) and _has_unit(doc)

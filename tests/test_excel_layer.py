@@ -89,7 +89,8 @@ class TestRanges:
         out = x.TRAIN_DAYS([[7e9], [7], ["abc"], [None], [70e9]], 2e12, 512, 989.4, 0.4)
         assert isinstance(out[0][0], float) and isinstance(out[4][0], float)
         assert out[1][0].startswith("#NUM! P is a raw parameter count")
-        assert out[2][0] == "#VALUE! P is text ('abc'): expected a number"
+        assert out[2][0] == ("#N/A P 'abc' is neither a number nor a model id: use MODEL_LIST() "
+                             "for the ids")
         assert out[3][0] == ""  # a blank row stays blank
 
     def test_blank_optional_cells_in_a_range_take_the_default(self):
