@@ -397,7 +397,7 @@ def _results_sheet(wb: Workbook) -> Form:
     f.section("Status")
     status = f.result("CheckSummary", "Checks", "=\"\"", "", "text",
                       "Warnings are listed just below (empty lines: nothing to fix).", key=True)
-    f.section("Checks")
+    f.section("Checks (a blank line is a check that passed)")
     checks_first = f.row
     f.row += N_CHECKS
     f.section("Model and data")
@@ -875,28 +875,34 @@ def _guide_blocks(gpus: Mapping[str, GpuSpec], models: Mapping[str, ModelSpec]):
             "Memory sections: the model (or a custom size), tokens, MFU your stack achieves, GPU "
             "type and count or a deadline.",
             "Finance / procurement\tInputs sheet, Cloud and On-premises sections: your negotiated "
-            "price per GPU-hour, purchase quotes, electricity price, PUE, amortisation years. The "
-            "shipped prices are EXAMPLES from dated public sources, never quotes.",
-            "Everyone reads\tResults (headline numbers and checks), Sensitivity (MFU x GPU "
-            "tables, monthly spend), Charts.",
+            "price per GPU-hour and the shares of committed and spot hours, purchase quotes, "
+            "server cost, electricity price, PUE, useful life, cost of capital, residual value, "
+            "utilisation of an owned cluster, colocation. The shipped prices are EXAMPLES from "
+            "dated public sources (source and date next to each), never quotes.",
+            "Everyone reads\tResults (status, checks, headline numbers, the rent-or-buy verdict), "
+            "Sensitivity (two-way tables, tornado, spend schedule), Charts, Program, GPU "
+            "comparison.",
         ]),
         ("How to use", [
             "1. Inputs: pick a model and a GPU from the dropdowns; choose Plan by 'GPU count' or "
             "'Deadline'.",
-            "2. Check the blue cells. Cells with a look-up in the Default column (parameters, "
-            "tokens, GPU peak, memory, prices, power) follow the catalogs until you type a number "
-            "over them.",
-            "3. Read Results: the Checks block lists anything to fix (too few GPUs for memory, "
-            "missing prices, deadline missed).",
+            "2. Every input shows its default (column D: a catalog look-up or a sourced value), "
+            "a yellow cell for your value (column E, blank) and the value used (column B). Type "
+            "into the yellow cell to override; clear it to return to the default.",
+            "3. Read Results: the status and the checks under it name anything to fix (an "
+            "unusable input, too few GPUs for memory, a missing price, a missed deadline). No "
+            "verdict is given while a price is missing, and totals without a price say "
+            "INCOMPLETE.",
             "4. The sheets are protected without a password to prevent accidental edits of "
             "formulas: Review > Unprotect Sheet to change a formula.",
         ]),
         ("Formulas and sources", [
-            "Training time\tdays = k·P·T / (N · peak TFLOPS · 1E12 · MFU) / 86400; k = 8 with "
-            "activation recomputation, 6 without (Narayanan et al. 2021, arXiv 2104.04473, eq. 4; "
-            "Kaplan et al. 2020). Same as the TRAIN_DAYS function.",
-            "GPUs for a deadline\tk·P·T / (days · 86400 · TFLOPS · 1E12 · MFU), rounded up "
-            "(GPU_COUNT_TIME).",
+            "Training time\tdays = k·P·T / (N · peak TFLOPS · 1E12 · utilisation) / 86400 / "
+            "goodput; k = 8 with activation recomputation, 6 without (Narayanan et al. 2021, "
+            "arXiv 2104.04473, eq. 4; Kaplan et al. 2020): TRAIN_DAYS / goodput. The utilisation "
+            "counts the k FLOPs (a published model-FLOPs MFU converts as MFU x 6 / k).",
+            "GPUs for a deadline\tk·P·T / (days · goodput · 86400 · TFLOPS · 1E12 · "
+            "utilisation), rounded up (GPU_COUNT_TIME).",
             "GPUs by memory\tP · bytes · activation factor / GPU GB, rounded up; 18 bytes per "
             "parameter (weights 6, gradients 4, AdamW 8; Hugging Face 'Model training anatomy') "
             "and factor 1.25 (seed article 004) (GPU_COUNT_MEM).",
@@ -904,8 +910,11 @@ def _guide_blocks(gpus: Mapping[str, GpuSpec], models: Mapping[str, ModelSpec]):
             "Parameters\tCatalog counts (Models sheet) or L(12h²+13h)+V·h for a custom GPT-style "
             "model (LLM_PARAMS). Mixture-of-experts: compute uses the active parameters, memory "
             "the total.",
-            "Cost\tcloud = GPU-hours x price; on-premises = capex x training days / (years x "
-            "365) + energy (GPU and server watts x hours x PUE x $/kWh).",
+            "Cost\tOne cost model for every sheet: cloud = GPU-hours x blended rent (on-demand, "
+            "1-year, 3-year and spot shares) = TRAIN_COST_USD; owned = GPU-hours x own cost per "
+            "used GPU-hour = capital charge (PMT at the cost of capital, less the residual value) "
+            "/ (8760 h x utilisation) + energy (GPU and server-share watts x PUE x $/kWh) + "
+            "colocation ($ per kW-month). Cheaper = the lower price per GPU-hour.",
         ]),
         ("Catalogs", [
             f"GPUs sheet: {len(gpus)} accelerators, dense peaks, memory, bandwidth, power, with "

@@ -25,11 +25,19 @@ from .sheets import (Form, Rule, define_name, finish_sheet, header_row, put_text
                      sheet_heading)
 from .styles import style
 
-__all__ = ["buy_vs_rent_sheet", "SHEET", "MONTHS", "MAX_YEARS"]
+__all__ = ["buy_vs_rent_sheet", "SHEET", "MONTHS", "MAX_YEARS", "MISSING_PRICES"]
 
 SHEET = "Buy vs rent"
 MONTHS = tuple(range(0, 61, 3))  #: rows of the cumulative-cost table
 MAX_YEARS = 10  #: rows of the NPV table (years 0..10); the useful life is at most this
+#: Prices a verdict needs, in the order they are reported: (Excel value, what is missing).
+MISSING_PRICES = (
+    ("BVRRentUSDPerHour", "the rental price per GPU-hour (this sheet)"),
+    ("INDEX(QuotePrice,SelectedQuoteIndex)", "the chosen quote's price (Vendor quotes)"),
+    ("SwitchPriceUSD", "the switch price (Requirement)"),
+    ("LinkPriceUSD", "the link price (Requirement)"),
+    ("StoragePriceUSDPerTB", "the storage price per TB (Requirement)"),
+)
 
 
 def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
@@ -105,12 +113,12 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
              "Capex / (rent saved - energy - colocation) per month, as BUY_VS_RENT_BREAKEVEN_"
              "MONTHS (no interest).", key=True)
     f.result("BVRVerdict", "Cheaper over the useful life",
-             "=IF(NOT(BVRRentUSDPerHour>0),\"No verdict: the rental price per GPU-hour is "
-             "missing\",IF(NOT(INDEX(QuotePrice,SelectedQuoteIndex)>0),\"No verdict: the "
-             "chosen quote has no price (Vendor quotes)\",IF(BVRTCOPerGPUHour<"
-             "BVRRentUSDPerHour,\"Buying is cheaper\",\"Renting is cheaper\")))", "", "text",
-             "Owning cost per used GPU-hour vs rent; the NPV below gives the same answer.",
-             key=True)
+             "=" + "".join(f"IF(NOT({price}>0),\"No verdict: {what} is missing\","
+                           for price, what in MISSING_PRICES)
+             + "IF(BVRTCOPerGPUHour<BVRRentUSDPerHour,\"Buying is cheaper\",\"Renting is "
+             "cheaper\")" + ")" * len(MISSING_PRICES), "", "text",
+             "Owning cost per used GPU-hour vs rent; the NPV below gives the same answer. No "
+             "verdict while a price of either side is missing.", key=True)
 
     f.section("The cluster (GPUs bought, Vendor quotes)")
     f.result("BVRFleetCapexUSD", "Buy: up-front", "=CapexUSD", "$", "usd",

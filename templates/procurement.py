@@ -527,17 +527,24 @@ def _guide_blocks(gpus: Mapping[str, GpuSpec], models: Mapping[str, ModelSpec]):
             "deadline, GPU type, memory per parameter.",
             "Data-centre / infrastructure\tRequirement sheet: servers and racks, network, "
             "storage, facility (PUE, electricity).",
-            "Procurement / finance\tRequirement: unit prices for network and storage; Vendor "
-            "quotes: the three quotes (the shipped values are EXAMPLES), the quote to budget, "
-            "contingency; Delivery schedule: order date and tranches.",
+            "Procurement / finance\tRequirement: server cost and unit prices for network and "
+            "storage (EXAMPLES with source and date; storage has none); Vendor quotes: your "
+            "quotes in the yellow row (the EXAMPLE row is used while it is blank), the quote to "
+            "budget, contingency; Delivery schedule: order date, tranches, fiscal-year start; "
+            "Buy vs rent: rent, useful life, utilisation, cost of capital, residual value, "
+            "colocation.",
         ]),
         ("How to use", [
             "1. Requirement: pick the model and GPU, set the deadline; check GPUs required, "
             "servers, fabric, racks and power.",
             "2. Vendor quotes: type each vendor's price per GPU, lead time, support and freight. "
-            "The cheapest and fastest quotes turn green; choose which one the budget uses.",
-            "3. Delivery schedule: set the order date and the number of delivery tranches; read "
-            "GPUs and spend by quarter and the capex total with contingency.",
+            "The cheapest priced quote and the fastest turn green (a quote without a price is "
+            "never the cheapest); choose which one the budget uses.",
+            "3. Delivery schedule: set the order date, the delivery tranches and the month your "
+            "fiscal year starts; read GPUs and spend by fiscal quarter and the capex total with "
+            "contingency.",
+            "4. Buy vs rent: the owning cost per GPU-hour of the GPUs bought against the rent, "
+            "the NPV of buying instead of renting and the undiscounted breakeven month.",
             "Sheets are protected without a password (Review > Unprotect Sheet) so formulas are "
             "not overwritten by accident; blue cells stay editable.",
         ]),

@@ -443,3 +443,28 @@ def test_formulas_are_portable():
                     text = re.sub(r'"[^"]*"', '""', c.value)
                     assert not banned.search(text), (name, ws.title, c.coordinate, c.value)
                     assert not bad_exp.search(text), (name, ws.title, c.coordinate, c.value)
+
+
+def test_every_sheet_prints_one_page_wide_with_a_footer():
+    """Landscape A4, one page wide, a footer with file, sheet, page and the build date, and
+    the heading rows repeated on every page of the input and result sheets."""
+    import datetime as dt
+
+    import build
+    from templates.demo import build_demo
+
+    books = dict(build.build_workbooks())
+    books["demo"] = build_demo()
+    today = dt.date.today().isoformat()
+    for name, wb in books.items():
+        for ws in wb.worksheets:
+            if ws.sheet_state == "hidden":
+                continue
+            assert ws.page_setup.orientation == "landscape", (name, ws.title)
+            assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+            footer = ws.oddFooter.center.text
+            for code in ("&F", "&A", "&P", "&N", today):
+                assert code in footer, (name, ws.title, footer)
+        for title in ("Inputs", "Results", "Requirement", "Buy vs rent", "Functions"):
+            if title in wb.sheetnames:
+                assert wb[title].print_title_rows, (name, title)
