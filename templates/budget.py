@@ -62,7 +62,7 @@ TORNADO_INPUTS = (
     ("GPUs", "GPUs", "MAX(1,ROUND({x}*{f},0))", "MAX(1,ROUND({x}*{f},0))"),
 )
 CHART_GPU_FACTORS = (0.125, 0.25, 0.5, 1, 2, 4, 8)
-SCHEDULE_MONTHS = 36
+SCHEDULE_MONTHS = 30  #: rows of the spend schedule (days, weeks or months): one printed page
 PRECISIONS = ("bf16", "fp8")
 N_CHECKS = 8  #: lines of the Results sheet's checks list
 _EPOCH = _dt.date(1899, 12, 30)
