@@ -293,8 +293,9 @@ def build_demo() -> Workbook:
     conf.column_dimensions["A"].width = 16
     conf.column_dimensions["B"].width = 40
     conf.column_dimensions["D"].width = 100
-    for r in range(1, len(notes) + 1):
+    for r, text in enumerate(notes, start=1):
         conf[f"D{r}"].alignment = Alignment(wrap_text=True, vertical="top")
+        conf.row_dimensions[r].height = 15 * max(1, -(-len(text) // 105))
     _print_setup(conf, None)
     return wb
 
