@@ -31,13 +31,14 @@ from .catalog_sheets import (CUSTOM_MODEL, write_gpu_sheet, write_lists_sheet, w
                              write_price_sheet)
 from .defaults import default
 from .guide import write_guide
-from .sheets import (Form, Rule, add_rule, define_name, finish_planner, finish_sheet, header_row,
-                     name_ref, put_text, sheet_heading)
+from .sheets import (Form, Rule, define_name, finish_planner, finish_sheet, header_row, put_text,
+                     sheet_heading)
 from .styles import register_styles, style
 
 __all__ = ["build_budget_planner", "SheetBuilder", "DEFAULT_MODEL", "DEFAULT_GPU",
            "SENSITIVITY_MFU", "SENSITIVITY_GPU_FACTORS", "SENSITIVITY_PRICE_FACTORS",
-           "TORNADO_SWING", "TORNADO_INPUTS", "INPUT_PROBLEMS", "verdict", "CHART_GPU_FACTORS", "SCHEDULE_MONTHS",
+           "TORNADO_SWING", "TORNADO_INPUTS", "INPUT_PROBLEMS", "verdict", "CHART_GPU_FACTORS",
+           "SCHEDULE_MONTHS",
            "excel_serial", "first_of_next_month"]
 
 #: A later module's sheet: called with the workbook and ``{name: description}`` of every
@@ -359,7 +360,8 @@ def _inputs_sheet(wb: Workbook, start: _dt.date) -> Form:
             Rule("decimal", "Electricity in US dollars per kWh, e.g. 0.08.",
                  "Enter dollars per kWh between 0 and 10.", 0, 10), el.source)
     am = d("amortisation_years")
-    f.input("AmortisationYears", "Useful life (straight-line depreciation)", am.value, "years", "decimal",
+    f.input("AmortisationYears", "Useful life (straight-line depreciation)", am.value, "years",
+            "decimal",
             Rule("decimal", "Years over which the hardware is written off, e.g. 5.",
                  "Enter years between 0.5 and 30.", 0.5, 30), am.source)
     for name, key, label, unit, fmt, low, high in (

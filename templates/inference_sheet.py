@@ -1,7 +1,8 @@
 """The budget planner's "Inference & fine-tuning" sheet: serving fleet and fine-tuning memory.
 
 Native formulas over the planner's names (``Params``, ``Model``, ``GPU``, ``PeakTFLOPS``,
-``GPUMemoryGB``, ``PricePerGPUHour``) that repeat, cell by cell, what the core computes:
+``GPUMemoryGB``, ``RentUSDPerGPUHour``: the blended rent of Results) that repeat, cell by
+cell, what the core computes:
 
 * serving on the roofline (:mod:`formulas.serving`): KV-cache bytes per token from the
   model catalog, the largest batch that fits, prefill and decode times, tokens per second of
@@ -130,12 +131,12 @@ def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
              "ServeOutputTokens/ServeTokensPerS)*(1-1E-12)-1E-9,0)", "GPUs", "count",
              "Whole replicas x GPUs per replica (SERVE_GPUS).", key=True)
     f.result("ServeCostPerMTokens", "Cost per million generated tokens",
-             "=PricePerGPUHour*ServeTP/(ServeTokensPerS*3600)*1E6", "$ per 1M tokens",
-             "usd_cents", "Cloud price x GPUs per replica / tokens per hour (COST_PER_M_TOKENS).",
+             "=RentUSDPerGPUHour*ServeTP/(ServeTokensPerS*3600)*1E6", "$ per 1M tokens",
+             "usd_cents", "Blended rent x GPUs per replica / tokens per hour (COST_PER_M_TOKENS).",
              key=True)
     f.result("ServeMonthlyCostUSD", "Serving cost per month (cloud)",
-             "=ServeGPUs*730*PricePerGPUHour", "$ per month", "usd",
-             "GPUs x 730 hours x cloud price.")
+             "=ServeGPUs*730*RentUSDPerGPUHour", "$ per month", "usd",
+             "GPUs x 730 hours x blended rent.")
     f.result("ServeFitCheck", "Does one request fit?", "=IF(ServeMaxBatch>=1,IF(ServeBatch<="
              "ServeMaxBatch,\"OK\",\"Batch above the memory limit: lower it\"),\"The weights and "
              "one request do not fit: raise GPUs per replica or lower the bytes\")", "", "text",

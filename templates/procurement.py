@@ -499,8 +499,9 @@ def _schedule_sheet(wb: Workbook, order: _dt.date) -> dict[str, str]:
         style(ws[f"{col}{tot}"], "result", fmt)
     names = dict(f.inputs)
     names.update(f.results)
-    for name, col in (("DeliveryQuarterLabels", "A"), ("DeliveryServersCum", "D"), ("DeliveryGPUs", "E"), ("DeliverySpend", "F"),
-                      ("DeliveryContingency", "G"), ("DeliveryTotal", "H")):
+    for name, col in (("DeliveryQuarterLabels", "A"), ("DeliveryServersCum", "D"),
+                      ("DeliveryGPUs", "E"), ("DeliverySpend", "F"), ("DeliveryContingency", "G"),
+                      ("DeliveryTotal", "H")):
         define_name(wb, name, ws, f"{col}{first}:{col}{last}")
         names[name] = f"Delivery schedule column {col}, one row per quarter"
     for name, col in (("DeliveryGPUsTotal", "E"), ("DeliverySpendTotalUSD", "H")):

@@ -56,8 +56,8 @@ def program_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     f.input("ProgFineTuneTokens", "Fine-tuning tokens", 1e9, "raw count", "count_b",
             Rule("decimal", "Tokens processed by fine-tuning (all epochs), e.g. 1E9.",
                  "Enter a raw count between 0 and 1E16.", 0, 1e16),
-            "Example, type yours. Costed as full fine-tuning: 6 FLOPs per active parameter per "
-            "token at the MFU input (LoRA skips the weight gradients and costs less).")
+            "Example, type yours. Costed as full fine-tuning: k FLOPs per active parameter per "
+            "token at the utilisation input (LoRA skips the weight gradients and costs less).")
     f.input("ProgEvalGPUHours", "Evaluation GPU-hours", None, "GPU-hours", "hours",
             Rule("decimal", "GPU-hours of evaluation runs, e.g. 5000.", "Enter GPU-hours "
                  "between 0 and 1E12.", 0, 1e12),
@@ -77,9 +77,10 @@ def program_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     f.section("GPU-hours by phase")
     f.result("ProgPretrainGPUHours", "Pre-training", "=GPUHours", "GPU-hours", "hours",
              "Results > GPU-hours paid (wall clock, goodput included).")
-    f.result("ProgFineTuneGPUHours", "Fine-tuning", _guard("6*ActiveParams*ProgFineTuneTokens/"
-             "(PeakTFLOPS*1E12*MFU)/3600/Goodput"), "GPU-hours", "hours",
-             "6 x active parameters x tokens / achieved FLOP/s / goodput.")
+    f.result("ProgFineTuneGPUHours", "Fine-tuning", _guard("FlopsPerParamToken*ActiveParams*"
+             "ProgFineTuneTokens/(PeakTFLOPS*1E12*MFU)/3600/Goodput"), "GPU-hours", "hours",
+             "k x active parameters x tokens / achieved FLOP/s / goodput (the same FLOPs "
+             "convention and utilisation as pre-training).")
     f.result("ProgEvalGPUHoursUsed", "Evaluation", "=ProgEvalGPUHours", "GPU-hours", "hours", "")
     f.result("ProgServingGPUHours", "Serving", "=ProgServingGPUs*730*ProgServingMonths",
              "GPU-hours", "hours", "GPUs x 730 hours per month x months.")

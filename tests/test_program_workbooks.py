@@ -117,7 +117,7 @@ def test_inference_sheet_matches_the_core(recalculated, key):
     capped = None if batch == cap else batch
     close(v("ServeGPUs"), core.serve_gpus(P, b, gpu, rps, prompt, out_t, capped, tp, kv, eff, util))
     close(v("ServePrefillSeconds"), core.prefill_seconds(P, prompt, batch, spec.tflops_bf16, tp, eff))
-    price = v("PricePerGPUHour")
+    price = v("RentUSDPerGPUHour")
     close(v("ServeCostPerMTokens"), core.cost_per_m_tokens(tps, price, tp))
     close(v("ServeMonthlyCostUSD"), v("ServeGPUs") * 730 * price)
     assert v("ServeFitCheck") == "OK"
@@ -150,7 +150,7 @@ def test_program_sheet_matches_the_core(recalculated, key):
     close(v("ProgDaysHigh"), high)
     close(v("ProgDaysBase"), core.train_days(A, T, N, tf, mfu, k) / g)
     close(v("ProgPretrainGPUHours") * price, core.train_cost_usd(A, T, tf, N, mfu, price, k, g))
-    ft = core.gpu_hours(A, max(v("ProgFineTuneTokens"), 1e6), tf, mfu, 6) / g
+    ft = core.gpu_hours(A, max(v("ProgFineTuneTokens"), 1e6), tf, mfu, k) / g
     close(v("ProgFineTuneGPUHours"), ft)
     serving = v("ProgServingGPUs") * 730 * v("ProgServingMonths")
     close(v("ProgServingGPUHours"), serving)

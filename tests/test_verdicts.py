@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 import build
 from templates.output import save_workbook
 from tests import libreoffice as lo
-from tests.test_workbooks import BUILT, ERRORS, read_named, set_input
+from tests.test_workbooks import ERRORS, read_named, set_input
 
 BAD_INPUTS = {
     "zero_gpus": ({"GPUCount": 0}, "GPU count"),
