@@ -1,10 +1,13 @@
-"""The budget planner's "GPU comparison" sheet: the same training job on every priced GPU.
+"""The budget planner's "GPU comparison" sheet: the same job on every priced GPU.
 
 One row per GPU of the catalog that has an example cloud price (the GPUs sheet, when the
 workbook is built; the prices stay live): the GPUs the job needs to meet the deadline and to
 hold its training state, the wall-clock days, GPU-hours, the cloud cost at the blended rent,
 the energy, and the cost per million training tokens. The cheapest and the fastest rows are
-marked, and a chart plots cost against days. Formulas mirror the Results sheet:
+marked, and a chart plots cost against days. A second table serves the request rate of the
+"Inference & fine-tuning" sheet on each GPU (GPUs per replica, batch, tokens per second,
+GPUs, cost per million tokens, cost per month; SERVE_TOKENS_PER_S and SERVE_GPUS). Formulas
+mirror the Results sheet:
 
 * ``GPUs = MAX(GPU_COUNT_TIME(P_active, T, deadline x goodput, peak, MFU, k),
   GPU_COUNT_MEM(P, bytes, factor, GB))``;
@@ -24,17 +27,20 @@ from openpyxl.chart.series import SeriesLabel
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook import Workbook
+from openpyxl.worksheet.pagebreak import Break
 
 from .budget import _roundup_count
 from .sheets import define_name, finish_sheet, header_row, name_ref, put_text, sheet_heading
 from .styles import FONT, style
 
-__all__ = ["gpu_comparison_sheet", "SHEET", "priced_gpus", "COLUMNS"]
+__all__ = ["gpu_comparison_sheet", "SHEET", "priced_gpus", "COLUMNS", "SERVE_COLUMNS"]
 
 SHEET = "GPU comparison"
 COLUMNS = ("GPU", "Peak TFLOPS", "Memory (GB)", "GPUs", "Days", "GPU-hours",
            "Rent ($ per GPU-hour)", "Cloud cost ($)", "Energy (MWh)", "$ per million tokens",
            "Cheapest", "Fastest")
+SERVE_COLUMNS = ("GPU", "GPUs per replica", "Batch per replica", "Tokens/s per replica",
+                 "GPUs to serve", "$ per million tokens", "Serving $ per month", "Cheapest")
 _COLORS = ("2F5597", "C00000", "70AD47", "ED7D31", "7030A0", "00B0F0", "FFC000", "808080",
            "A9D18E", "F4B183", "8FAADC", "C55A11")
 
@@ -53,7 +59,8 @@ def gpu_comparison_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     """Add the "GPU comparison" sheet (a :data:`templates.budget.SheetBuilder`)."""
     ids = priced_gpus(wb)
     ws = wb.create_sheet(SHEET)
-    sheet_heading(ws, "GPU comparison: the same training job on every priced GPU",
+    sheet_heading(ws, "GPU comparison: the same training job and serving demand on every "
+                  "priced GPU",
                   "The model, tokens, utilisation, goodput, precision, deadline and memory "
                   "settings of the Inputs sheet, on each GPU of the catalog that has an EXAMPLE "
                   "cloud price: enough GPUs to meet the deadline and to hold the training state, "
@@ -104,12 +111,55 @@ def gpu_comparison_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
             ws.conditional_formatting.add(
                 f"{c}{first}:{c}{last}",
                 FormulaRule(formula=[f"${col}{first}=\"{word}\""], fill=green, font=gfont))
-    note = last + 2
+    # The same serving demand (Inference & fine-tuning sheet) on every GPU.
+    stop = last + 2
+    put_text(ws[f"A{stop}"], "Serving the request rate of the Inference & fine-tuning sheet")
+    style(ws[f"A{stop}"], "section")
+    header_row(ws, stop + 1, SERVE_COLUMNS)
+    ws.row_dimensions[stop + 1].height = 32
+    sfirst = stop + 2
+    slast = sfirst + len(ids) - 1
+    for i, gid in enumerate(ids):
+        r, t = sfirst + i, first + i  # t: the GPU's row in the training table
+        m = f"MATCH($A{r},GPU_Ids,0)"
+        put_text(ws[f"A{r}"], gid)
+        style(ws[f"A{r}"], "label")
+        ok = f"AND(ISNUMBER(ServeKVBytesPerToken),B{t}>0)"
+        ws[f"B{r}"] = (f"=IF({ok},2^MAX(0,ROUNDUP(LOG(Params*ServeBytesPerParam*2/(C{t}*1E+9*"
+                       "ServeMemUtil),2)-1E-9,0)),\"n/a\")")
+        ws[f"C{r}"] = (f"=IF(ISNUMBER(B{r}),MAX(0,ROUNDDOWN((B{r}*C{t}*1E+9*ServeMemUtil-Params*"
+                       "ServeBytesPerParam)/((ServePromptTokens+ServeOutputTokens)*MAX(1,"
+                       "ServeKVBytesPerToken))*(1+1E-12)+1E-9,0)),\"n/a\")")
+        flops = f"(B{r}*B{t}*1E+12*ServeEfficiency)"
+        prefill = f"2*Params*ServePromptTokens*C{r}/{flops}"
+        step = (f"MAX((Params*ServeBytesPerParam+C{r}*(ServePromptTokens+(ServeOutputTokens-1)/2)"
+                f"*ServeKVBytesPerToken)/(B{r}*INDEX(GPU_MemBW,{m})*1E+9*ServeEfficiency),"
+                f"2*Params*C{r}/{flops})")
+        ws[f"D{r}"] = (f"=IF(AND(ISNUMBER(C{r}),C{r}>=1),C{r}*ServeOutputTokens/({prefill}+"
+                       f"ServeOutputTokens*{step}),\"n/a\")")
+        ws[f"E{r}"] = (f"=IF(ISNUMBER(D{r}),B{r}*ROUNDUP((ServeRequestsPerS*ServeOutputTokens/"
+                       f"D{r})*(1-1E-12)-1E-9,0),\"n/a\")")
+        ws[f"F{r}"] = f"=IF(AND(ISNUMBER(D{r}),G{t}>0),G{t}*B{r}/(D{r}*3600)*1E+6,\"n/a\")"
+        ws[f"G{r}"] = f"=IF(ISNUMBER(F{r}),E{r}*730*G{t},\"n/a\")"
+        ws[f"H{r}"] = (f"=IF(ISNUMBER(G{r}),IF(G{r}=MIN($G${sfirst}:$G${slast}),\"Cheapest\","
+                       "\"\"),\"\")")
+        for col, fmt in zip("BCDEFGH", ("count", "count", "count", "count", "usd_cents", "usd",
+                                        "text")):
+            style(ws[f"{col}{r}"], "calc", fmt)
+    define_name(wb, "GPUCompareServing", ws, f"A{sfirst}:H{slast}")
+    for c in ("G", "H"):
+        ws.conditional_formatting.add(
+            f"{c}{sfirst}:{c}{slast}",
+            FormulaRule(formula=[f"$H{sfirst}=\"Cheapest\""], fill=green, font=gfont))
+    note = slast + 2
     put_text(ws[f"A{note}"], "GPUs = the larger of the GPUs for the deadline (GPU_COUNT_TIME on "
              "the productive days) and by memory (GPU_COUNT_MEM); days = TRAIN_DAYS / goodput; "
              "cloud cost = GPU-hours x example on-demand price x the commitment/spot blend of "
-             "Inputs; energy = GPU-hours x (TDP + server W / GPUs per server) x PUE. 'n/a': no "
-             "peak at this precision, no price, or an input to fix (Results > Checks).")
+             "Inputs; energy = GPU-hours x (TDP + server W / GPUs per server) x PUE. Serving: "
+             "the roofline of the Inference & fine-tuning sheet with each GPU's memory, "
+             "bandwidth and peak, its own GPUs per replica (weights in at most half the usable "
+             "memory) and the largest batch that fits. 'n/a': no peak at this precision, no "
+             "price, or an input to fix (Results > Checks).")
     style(ws[f"A{note}"], "note")
     ws.merge_cells(f"A{note}:L{note}")
     ws.row_dimensions[note].height = 45
@@ -138,6 +188,7 @@ def gpu_comparison_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
         ch.series.append(s)
     ch.height = 7.5
     ch.width = 22
+    ws.row_breaks.append(Break(id=note + 1))  # the chart prints whole on the next page
     ws.add_chart(ch, f"A{note + 2}")
     finish_sheet(ws, {"A": 18, "B": 11, "C": 11, "D": 10, "E": 10, "F": 13, "G": 12, "H": 15,
-                      "I": 11, "J": 13, "K": 11, "L": 10}, freeze="B5")
+                      "I": 11, "J": 13, "K": 11, "L": 10}, freeze="B5", print_title_rows="1:2")

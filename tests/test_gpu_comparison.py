@@ -14,7 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 import build
-from formulas import catalog, memory, money, training
+from formulas import catalog, memory, money, serving, training
 from templates.catalog_sheets import example_price
 from templates.gpu_comparison import SHEET, priced_gpus
 from templates.output import save_workbook
@@ -94,3 +94,35 @@ def test_the_sheet_has_its_chart():
     wb = build.build_workbooks()["llm_budget_planner.xlsx"]
     ws = wb[SHEET]
     assert len(ws._charts) == 1 and len(ws._charts[0].series) == len(priced_gpus(wb))
+
+
+def test_serving_table_matches_the_core(recalculated):
+    """Each GPU serves the Inference sheet's request rate: the replica's GPUs by the sheet's
+    rule, the largest batch that fits (SERVE_MAX_BATCH), SERVE_TOKENS_PER_S, SERVE_GPUS and
+    the cost per million tokens at the blended rent; the cheapest monthly bill is marked."""
+    src, out = recalculated["shipped"]  # bf16: the serving peak is the catalog's BF16 peak
+    v = lambda name: read_named(src, out, name)  # noqa: E731
+    P, b, util, eff = v("Params"), v("ServeBytesPerParam"), v("ServeMemUtil"), \
+        v("ServeEfficiency")
+    prompt, out_t, rps, kv = v("ServePromptTokens"), v("ServeOutputTokens"), \
+        v("ServeRequestsPerS"), v("ServeKVBytesPerToken")
+    blend = v("RentUSDPerGPUHour") / v("PricePerGPUHour")
+    rows = v("GPUCompareServing")
+    assert [row[0] for row in rows] == priced_gpus(src)
+    bills = {}
+    for gid, tp, batch, tps, gpus, per_m, month, cheap in rows:
+        spec = catalog.gpu(gid)
+        want_tp = 2 ** max(0, math.ceil(math.log2(P * b * 2 / (spec.memory_gb * 1e9 * util))
+                                        - 1e-9))
+        assert tp == want_tp
+        assert batch == serving.serve_max_batch(P, b, gid, prompt, out_t, kv, tp, util)
+        assert tps == pytest.approx(serving.serve_tokens_per_s(P, b, gid, batch, prompt, out_t,
+                                                               tp, kv, eff, util), rel=1e-9)
+        assert gpus == serving.serve_gpus(P, b, gid, rps, prompt, out_t, None, tp, kv, eff, util)
+        rent = example_price(catalog.gpu_prices(), gid, "cloud")[0] * blend
+        assert per_m == pytest.approx(serving.cost_per_m_tokens(tps, rent, tp), rel=1e-9)
+        assert month == pytest.approx(gpus * 730 * rent, rel=1e-9)
+        bills[gid] = (month, cheap)
+    best = min(m for m, _ in bills.values())
+    assert [g for g, (m, c) in bills.items() if c == "Cheapest"] == \
+        [g for g, (m, _) in bills.items() if m == best]
