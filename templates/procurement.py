@@ -21,10 +21,11 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook import Workbook
 
+from formulas.assumptions import assumption
 from formulas.catalog import GpuPrice, GpuSpec, ModelSpec, gpu_catalog, gpu_prices, model_catalog
 
-from .budget import (DEFAULT_GPU, DEFAULT_MODEL, SheetBuilder, _lookup, _roundup_count,
-                     excel_serial, first_of_next_month)
+from .budget import (DEFAULT_GPU, DEFAULT_MODEL, PRECISIONS, SheetBuilder, _lookup,
+                     _roundup_count, excel_serial, first_of_next_month)
 from .catalog_sheets import write_gpu_sheet, write_lists_sheet, write_model_sheet, write_price_sheet
 from .defaults import default
 from .guide import write_guide
@@ -88,9 +89,16 @@ def _requirement_sheet(wb: Workbook) -> Form:
             Rule("decimal", "8 with activation recomputation, 6 without.",
                  "Enter a number between 1 and 20.", 1, 20), k8.source)
     mfu = d("mfu")
-    f.input("MFU", "Model FLOPs utilisation (MFU)", mfu.value, "fraction", "pct",
-            Rule("decimal", "Achieved fraction of the dense peak: 0.40 for 40%.",
-                 "Enter a fraction between 0.01 and 1.", 0.01, 1), mfu.source)
+    f.input("MFU", "FLOPs utilisation (k-FLOPs basis)", mfu.value, "fraction", "pct",
+            Rule("decimal", "Achieved fraction of the dense peak, counting the k FLOPs above: "
+                 "0.40 for 40%.", "Enter a fraction between 0.01 and 1.", 0.01, 1),
+            "As the budget planner: days = k·P·T / (N · peak · this fraction); a model-FLOPs "
+            "MFU (6·P·T) converts as MFU x 6 / k. " + mfu.source)
+    f.input("Goodput", "Goodput (share of time training)", assumption("goodput"), "fraction",
+            "pct", Rule("decimal", "Share of wall-clock time that trains, e.g. 0.9.",
+                        "Enter a fraction between 0.01 and 1.", 0.01, 1),
+            "Llama 3 (arXiv 2407.21783 §3.3.4): more than 90% effective training time on 16K "
+            "GPUs. The cluster is sized so the productive days fit the deadline.")
     f.input("DeadlineDays", "Training deadline", DEFAULT_DEADLINE_DAYS, "days", "days",
             Rule("decimal", "Wall-clock days the training may take, e.g. 30.",
                  "Enter days between 0.1 and 3650.", 0.1, 3650),
@@ -100,10 +108,16 @@ def _requirement_sheet(wb: Workbook) -> Form:
     f.input("GPU", "GPU type", DEFAULT_GPU, "catalog id", "text",
             Rule("list", "Pick a GPU id from the GPUs sheet.", "Pick an id from the list.",
                  source="=GPU_Ids"), "Dropdown: the GPUs sheet lists specs, sources and prices.")
+    f.input("Precision", "Training precision", "bf16", "bf16 / fp8", "text",
+            Rule("list", "bf16: the GPU's dense BF16 peak; fp8: its dense FP8 peak.",
+                 "Pick bf16 or fp8.", source="=PrecisionChoices"),
+            "Chooses the peak below (GPUs sheet columns); memory per parameter is unchanged.")
     f.input("PeakTFLOPS", "Peak dense TFLOPS per GPU", None, "TFLOPS", "tflops",
             Rule("decimal", "Dense peak TFLOPS per GPU, e.g. 989.4.",
                  "Enter TFLOPS between 1 and 100,000.", 1, 100000),
-            "Catalog dense BF16 peak.", default_formula="=" + _lookup("GPU_TFLOPS"))
+            "Catalog dense peak at the training precision (0 where the catalog has no FP8 "
+            "figure).", default_formula="=IF(Precision=\"fp8\",0+" + _lookup("GPU_TFLOPS_FP8")
+            + "," + _lookup("GPU_TFLOPS") + ")")
     f.input("GPUMemoryGB", "Memory per GPU", None, "GB", "gb",
             Rule("decimal", "Device memory per GPU in GB, e.g. 80.",
                  "Enter GB between 1 and 10,000.", 1, 10000),
@@ -192,8 +206,9 @@ def _requirement_sheet(wb: Workbook) -> Form:
     f.section("GPUs")
     f.result("GPUsForDeadline", "GPUs needed for the deadline",
              "=" + _roundup_count("FlopsPerParamToken*ActiveParams*Tokens/(DeadlineDays*86400*"
-                                  "(PeakTFLOPS*1E12*MFU))"), "GPUs", "count",
-             "k·P·T / (days · 86400 · TFLOPS · 1E12 · MFU), rounded up = GPU_COUNT_TIME.")
+                                  "(PeakTFLOPS*1E12*MFU)*Goodput)"), "GPUs", "count",
+             "k·P·T / (days · goodput · 86400 · TFLOPS · 1E12 · utilisation), rounded up = "
+             "GPU_COUNT_TIME for the productive days.")
     f.result("GPUsForMemory", "GPUs needed by memory",
              "=" + _roundup_count("Params*StateBytesPerParam*ActivationFactor/1E9/GPUMemoryGB"),
              "GPUs", "count", "P · bytes · factor / GPU GB, rounded up = GPU_COUNT_MEM.")
@@ -203,9 +218,9 @@ def _requirement_sheet(wb: Workbook) -> Form:
              "GPUs required / GPUs per server, rounded up.", key=True)
     f.result("GPUsToBuy", "GPUs to buy (whole servers)", "=Servers*GPUsPerServer", "GPUs",
              "count", "Servers x GPUs per server.", key=True)
-    f.result("TrainingDaysToBuy", "Training time on the GPUs bought",
-             "=FlopsPerParamToken*ActiveParams*Tokens/(GPUsToBuy*(PeakTFLOPS*1E12*MFU))/86400",
-             "days", "days", "TRAIN_DAYS with the GPUs bought.")
+    f.result("TrainingDaysToBuy", "Training time on the GPUs bought (wall clock)",
+             "=FlopsPerParamToken*ActiveParams*Tokens/(GPUsToBuy*(PeakTFLOPS*1E12*MFU))/86400/"
+             "Goodput", "days", "days", "TRAIN_DAYS with the GPUs bought / goodput.")
 
     f.section("Network: non-blocking two-tier leaf-spine")
     f.result("NICs", "NICs (fabric endpoints)", "=Servers*NICsPerServer", "NICs", "count",
@@ -593,5 +608,6 @@ def build_procurement_planner(*, gpus: Mapping[str, GpuSpec] | None = None,
     names.update(_schedule_sheet(wb, first_of_next_month(built)))
     catalog_sheets = [write_gpu_sheet(wb, gpus, prices), write_model_sheet(wb, models),
                       write_price_sheet(wb, prices),
-                      write_lists_sheet(wb, models, {"QuoteChoices": QUOTE_CHOICES})]
+                      write_lists_sheet(wb, models, {"QuoteChoices": QUOTE_CHOICES,
+                                                     "PrecisionChoices": PRECISIONS})]
     return finish_planner(wb, names, catalog_sheets, extra_sheets, built)

@@ -67,6 +67,7 @@ BUDGET_SCENARIOS = {
 PROCUREMENT_SCENARIOS = {
     "procurement_default": {},
     "procurement_mi300x": {"Model": "qwen2.5-72b", "GPU": "mi300x", "DeadlineDays": 60,
+                           "Precision": "fp8",
                            "SwitchPorts": 32, "SwitchPriceUSD": 25000, "NICPriceUSD": 1500,
                            "LinkPriceUSD": 900, "StoragePriceUSDPerTB": 150,
                            "SelectedQuote": "Fastest", "Contingency": 0.15,
@@ -78,6 +79,7 @@ PROCUREMENT_SCENARIOS = {
                                    "OrderDate": dt.date(2027, 2, 10), "StoragePriceUSDPerTB": 120},
     # A cluster beyond a two-tier fabric, a lower rack power budget, quote C chosen.
     "procurement_gpt3_big": {"Model": "gpt-3-175b", "GPU": "a100-sxm-40gb", "DeadlineDays": 14,
+                             "Goodput": 0.95,
                              "RackPowerKW": 20, "SelectedQuote": "Quote C",
                              "StoragePriceUSDPerTB": 100},
     # Memory-bound: a 7B model on 24 GB cards; one server exceeds the rack power budget.
@@ -332,6 +334,7 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     d = lambda k: default(k).value  # noqa: E731
     v = {"Model": B.DEFAULT_MODEL, "TokensPerParam": d("tokens_per_param"),
          "FlopsPerParamToken": d("flops_per_param_token_recompute"), "MFU": d("mfu"),
+         "Goodput": assumption("goodput"), "Precision": "bf16",
          "DeadlineDays": PR.DEFAULT_DEADLINE_DAYS, "GPU": B.DEFAULT_GPU,
          "StateBytesPerParam": sum(d(k) for k in ("bytes_weights", "bytes_gradients",
                                                   "bytes_optimizer")),
@@ -350,16 +353,19 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
          "DeliveryTranches": d("delivery_tranches"), "OrderDate": B.first_of_next_month(built)}
     v.update(overrides)
     _model_inputs(v)
+    if v["Precision"] == "fp8":
+        v["PeakTFLOPS"] = overrides.get("PeakTFLOPS", catalog.gpu(v["GPU"]).tflops_fp8 or 0.0)
     P, Pa, T, k = v["Params"], v["ActiveParams"], v["Tokens"], v["FlopsPerParamToken"]
     tf, mfu, mem = v["PeakTFLOPS"], v["MFU"], v["GPUMemoryGB"]
     r: dict = {}
-    r["GPUsForDeadline"] = _num(x.GPU_COUNT_TIME(Pa, T, v["DeadlineDays"], tf, mfu, k))
+    g = v["Goodput"]
+    r["GPUsForDeadline"] = _num(x.GPU_COUNT_TIME(Pa, T, v["DeadlineDays"] * g, tf, mfu, k))
     r["GPUsForMemory"] = _num(x.GPU_COUNT_MEM(P, v["StateBytesPerParam"],
                                               v["ActivationFactor"], mem))
     r["GPUsRequired"] = max(r["GPUsForDeadline"], r["GPUsForMemory"])
     r["Servers"] = servers = math.ceil(r["GPUsRequired"] / v["GPUsPerServer"])
     r["GPUsToBuy"] = n = servers * v["GPUsPerServer"]
-    r["TrainingDaysToBuy"] = days = _num(x.TRAIN_DAYS(Pa, T, n, tf, mfu, k))
+    r["TrainingDaysToBuy"] = days = _num(x.TRAIN_DAYS(Pa, T, n, tf, mfu, k)) / g
     ports = v["SwitchPorts"]
     r["NICs"] = nics = servers * v["NICsPerServer"]
     r["LeafSwitches"] = leaf = 1 if nics <= ports else math.ceil(nics / (ports / 2))
