@@ -113,10 +113,11 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
              "Capex / (rent saved - energy - colocation) per month, as BUY_VS_RENT_BREAKEVEN_"
              "MONTHS (no interest).", key=True)
     f.result("BVRVerdict", "Cheaper over the useful life",
-             "=" + "".join(f"IF(NOT({price}>0),\"No verdict: {what} is missing\","
-                           for price, what in MISSING_PRICES)
+             "=IF(InputProblem<>\"\",\"Fix input (Requirement > Check of the inputs)\","
+             + "".join(f"IF(NOT({price}>0),\"No verdict: {what} is missing\","
+                       for price, what in MISSING_PRICES)
              + "IF(BVRTCOPerGPUHour<BVRRentUSDPerHour,\"Buying is cheaper\",\"Renting is "
-             "cheaper\")" + ")" * len(MISSING_PRICES), "", "text",
+             "cheaper\")" + ")" * (len(MISSING_PRICES) + 1), "", "text",
              "Owning cost per used GPU-hour vs rent; the NPV below gives the same answer. No "
              "verdict while a price of either side is missing.", key=True)
 

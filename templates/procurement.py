@@ -48,6 +48,34 @@ QUOTES = (
 QUOTE_CHOICES = ("Cheapest", "Fastest") + tuple(q[0] for q in QUOTES)
 
 
+def _bad(name: str, low: str = "0", strict: bool = True, high: str | None = None) -> str:
+    """Excel test that ``name`` is not a usable number (IF short-circuits error values)."""
+    cmp = f"{name}<={low}" if strict else f"{name}<{low}"
+    if high is not None:
+        cmp = f"OR({cmp},{name}>{high})"
+    return f"IF(ISNUMBER({name}),{cmp},TRUE)"
+
+
+#: Inputs the results need, in the order they are reported: (Excel test, what to fix).
+INPUT_PROBLEMS = (
+    (_bad("Params"), "Fix Requirement > Parameters: a positive count is needed."),
+    (_bad("ActiveParams"), "Fix Requirement > Active parameters per token: a positive count."),
+    (_bad("Tokens"), "Fix Requirement > Training tokens: a positive count is needed."),
+    (_bad("FlopsPerParamToken"), "Fix Requirement > FLOPs per parameter per token: 8 or 6."),
+    (_bad("MFU", high="1"), "Fix Requirement > FLOPs utilisation: a fraction above 0 and at "
+     "most 1 (0.40 for 40%)."),
+    (_bad("Goodput", high="1"), "Fix Requirement > Goodput: a fraction above 0 and at most 1."),
+    (_bad("DeadlineDays"), "Fix Requirement > Training deadline: a positive number of days."),
+    (_bad("PeakTFLOPS"), "Fix Requirement > Peak dense TFLOPS per GPU: none for this GPU at "
+     "this precision; type the peak or pick bf16."),
+    (_bad("GPUMemoryGB"), "Fix Requirement > Memory per GPU: a positive number of GB."),
+    (_bad("GPUsPerServer", "1", strict=False), "Fix Requirement > GPUs per server: at least 1."),
+    (_bad("ServerCostUSD", strict=False), "Fix Requirement > Server cost: it is negative."),
+    (_bad("MIN(SwitchPriceUSD,NICPriceUSD,LinkPriceUSD,StoragePriceUSDPerTB)", strict=False),
+     "Fix Requirement > unit prices for network and storage: a price is negative."),
+)
+
+
 def _requirement_sheet(wb: Workbook) -> Form:
     ws = wb.create_sheet("Requirement")
     sheet_heading(ws, "Requirement: GPUs, servers, network, storage, racks and power",
@@ -203,14 +231,20 @@ def _requirement_sheet(wb: Workbook) -> Form:
             "the capex total are marked INCOMPLETE.")
 
     # ------------------------------------------------------------------ results
+    f.section("Check of the inputs")
+    problems = "".join(f"IF({bad},\"{text}\"," for bad, text in INPUT_PROBLEMS)
+    f.result("InputProblem", "Input to fix", "=" + problems + "\"\"" + ")" * len(INPUT_PROBLEMS),
+             "", "text", "Empty when every input the results need is usable; otherwise the "
+             "first one to fix, and the results below say 'Fix input'.", key=True)
     f.section("GPUs")
     f.result("GPUsForDeadline", "GPUs needed for the deadline",
-             "=" + _roundup_count("FlopsPerParamToken*ActiveParams*Tokens/(DeadlineDays*86400*"
-                                  "(PeakTFLOPS*1E12*MFU)*Goodput)"), "GPUs", "count",
+             "=IF(InputProblem<>\"\",\"Fix input\"," + _roundup_count("FlopsPerParamToken*ActiveParams*Tokens/(DeadlineDays*86400*"
+                                  "(PeakTFLOPS*1E12*MFU)*Goodput)") + ")", "GPUs", "count",
              "k·P·T / (days · goodput · 86400 · TFLOPS · 1E12 · utilisation), rounded up = "
              "GPU_COUNT_TIME for the productive days.")
     f.result("GPUsForMemory", "GPUs needed by memory",
-             "=" + _roundup_count("Params*StateBytesPerParam*ActivationFactor/1E9/GPUMemoryGB"),
+             "=IF(InputProblem<>\"\",\"Fix input\","
+             + _roundup_count("Params*StateBytesPerParam*ActivationFactor/1E9/GPUMemoryGB") + ")",
              "GPUs", "count", "P · bytes · factor / GPU GB, rounded up = GPU_COUNT_MEM.")
     f.result("GPUsRequired", "GPUs required", "=MAX(GPUsForDeadline,GPUsForMemory)", "GPUs",
              "count", "The larger of the two.", key=True)
@@ -471,9 +505,9 @@ def _schedule_sheet(wb: Workbook, order: _dt.date) -> dict[str, str]:
              "MONTH(FirstQuarterStart))/3)+1", "quarter",
              "count", "Row of the table (fiscal quarter) that contains the first delivery.")
     f.result("ScheduleCheck", "Check",
-             f"=IF(FirstDeliveryQuarter+DeliveryTranches-1>{DELIVERY_QUARTERS},\"Deliveries run "
-             f"past quarter {DELIVERY_QUARTERS}: the table shows the first {DELIVERY_QUARTERS} "
-             "quarters only\",\"OK\")", "", "text", "")
+             f"=IF(InputProblem<>\"\",InputProblem,IF(FirstDeliveryQuarter+DeliveryTranches-1>"
+             f"{DELIVERY_QUARTERS},\"Deliveries run past quarter {DELIVERY_QUARTERS}: the table "
+             f"shows the first {DELIVERY_QUARTERS} quarters only\",\"OK\"))", "", "text", "")
     top = f.row + 1
     heads = ("Fiscal quarter", "From", "To", "Servers delivered (cumulative)", "GPUs delivered",
              "Spend ($)", "Contingency ($)", "Spend incl. contingency ($)", "Cumulative ($)")

@@ -141,3 +141,19 @@ def test_one_cost_model_one_verdict(lo_profile, tmp_path_factory):
         assert (qv("BVRNPVBuyUSD") > 0) == buy
         verdicts.add(buy)
     assert verdicts == {True, False}, "the two cases should reach opposite verdicts"
+
+
+@pytest.mark.parametrize("overrides,what", [({"MFU": 0}, "FLOPs utilisation"),
+                                            ({"SwitchPriceUSD": -5}, "unit prices")])
+def test_procurement_bad_inputs_are_named(lo_profile, tmp_path, overrides, what):
+    """The procurement planner names the input to fix; its checks and verdict show no error."""
+    wb = build.build_workbooks()["llm_procurement_planner.xlsx"]
+    for name, value in overrides.items():
+        set_input(wb, name, value)
+    (out,) = lo.recalc([save_workbook(wb, tmp_path / "p.xlsx")], tmp_path / "o", lo_profile)
+    got = load_workbook(out, data_only=True)
+    problem = read_named(wb, got, "InputProblem")
+    assert what in problem
+    assert read_named(wb, got, "ScheduleCheck") == problem
+    assert read_named(wb, got, "BVRVerdict").startswith("Fix input")
+    assert read_named(wb, got, "RackCheck") == "OK"

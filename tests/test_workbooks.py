@@ -362,6 +362,7 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     r["GPUsForDeadline"] = _num(x.GPU_COUNT_TIME(Pa, T, v["DeadlineDays"] * g, tf, mfu, k))
     r["GPUsForMemory"] = _num(x.GPU_COUNT_MEM(P, v["StateBytesPerParam"],
                                               v["ActivationFactor"], mem))
+    r["InputProblem"] = None
     r["GPUsRequired"] = max(r["GPUsForDeadline"], r["GPUsForMemory"])
     r["Servers"] = servers = math.ceil(r["GPUsRequired"] / v["GPUsPerServer"])
     r["GPUsToBuy"] = n = servers * v["GPUsPerServer"]
