@@ -238,8 +238,9 @@ def _requirement_sheet(wb: Workbook) -> Form:
              "first one to fix, and the results below say 'Fix input'.", key=True)
     f.section("GPUs")
     f.result("GPUsForDeadline", "GPUs needed for the deadline",
-             "=IF(InputProblem<>\"\",\"Fix input\"," + _roundup_count("FlopsPerParamToken*ActiveParams*Tokens/(DeadlineDays*86400*"
-                                  "(PeakTFLOPS*1E12*MFU)*Goodput)") + ")", "GPUs", "count",
+             "=IF(InputProblem<>\"\",\"Fix input\","
+             + _roundup_count("FlopsPerParamToken*ActiveParams*Tokens/(DeadlineDays*86400*"
+                              "(PeakTFLOPS*1E12*MFU)*Goodput)") + ")", "GPUs", "count",
              "k·P·T / (days · goodput · 86400 · TFLOPS · 1E12 · utilisation), rounded up = "
              "GPU_COUNT_TIME for the productive days.")
     f.result("GPUsForMemory", "GPUs needed by memory",
