@@ -468,3 +468,15 @@ def test_every_sheet_prints_one_page_wide_with_a_footer():
         for title in ("Inputs", "Results", "Requirement", "Buy vs rent", "Functions"):
             if title in wb.sheetnames:
                 assert wb[title].print_title_rows, (name, title)
+
+
+def test_no_formula_sits_in_an_input_cell():
+    """FAST: the yellow input cells hold values (or nothing), never formulas."""
+    import build
+
+    for name, wb in build.build_workbooks().items():
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.style == "Input":
+                        assert c.data_type != "f", (name, ws.title, c.coordinate, c.value)
