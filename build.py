@@ -57,9 +57,11 @@ def build_workbooks() -> dict:
     from templates.inference_sheet import inference_sheet
     from templates.parallel_plan import parallel_plan_sheet
     from templates.program_sheet import program_sheet
+    from templates.serving_sheet import serving_sheet
 
     budget = build_budget_planner(extra_sheets=[parallel_plan_sheet, inference_sheet,
-                                                program_sheet, gpu_comparison_sheet])
+                                                program_sheet, serving_sheet,
+                                                gpu_comparison_sheet])
     procurement = build_procurement_planner(extra_sheets=[buy_vs_rent_sheet])
     return {"llm_budget_planner.xlsx": budget, "llm_procurement_planner.xlsx": procurement}
 

@@ -128,6 +128,16 @@ def _number_or(lookup: Callable[[str], float]):
     return convert
 
 
+def _number_or_text(name: str, x):
+    """A number, or a name (model id, precision, "max") passed on as text for the core."""
+    if isinstance(x, str):
+        try:
+            return _number(name, x)
+        except InvalidInputError:
+            return x.strip()
+    return _number(name, x)
+
+
 @dataclass(frozen=True)
 class Arg:
     """How one Excel argument is documented and converted.
@@ -138,6 +148,8 @@ class Arg:
       ``tflops``  a TFLOPS figure or a GPU id (its dense BF16 peak);
       ``gpumem``  GB per GPU or a GPU id (its memory);
       ``membw``   GB/s or a GPU id (its memory bandwidth);
+      ``name``    a number, or a name passed on as text (a model id as P, a precision
+                  name, batch "max", a GPU id where TFLOPS are taken);
       ``flag``    TRUE/FALSE (1/0 and the text TRUE/FALSE accepted);
       ``text``    a name (mode, precision, catalog id, field);
       ``vector``  a whole range passed on as a float array (no broadcasting);
@@ -203,6 +215,7 @@ _CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
     "tflops": _number_or(lambda g: core.gpu(g).tflops_bf16),
     "gpumem": _number_or(lambda g: core.gpu(g).memory_gb),
     "membw": _number_or(lambda g: core.gpu(g).mem_bw_gbps),
+    "name": _number_or_text,
     "flag": _flag,
     "text": _text,
     "vector": _vector,

@@ -110,6 +110,21 @@ __all__ += [
     "plan_mfu", "plan_step_seconds", "plan_training",
 ]
 
+from .api_prices import api_price, api_price_list  # noqa: E402
+from .serving_fleet import (  # noqa: E402
+    PLAN_SERVE_COLUMNS,
+    self_host_breakeven_tokens_per_day,
+    serve_plan,
+    serve_tpot_seconds,
+    serve_ttft_seconds,
+)
+
+__all__ += [
+    "api_price", "api_price_list",
+    "PLAN_SERVE_COLUMNS", "self_host_breakeven_tokens_per_day", "serve_plan",
+    "serve_tpot_seconds", "serve_ttft_seconds",
+]
+
 from .context import max_context_tokens  # noqa: E402
 
 __all__ += ["max_context_tokens"]

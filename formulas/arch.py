@@ -38,6 +38,7 @@ __all__ = [
     "Arch",
     "ATTENTION_KINDS",
     "count_params",
+    "count_fields",
     "resolve_model",
     "is_model",
     "params_of",
@@ -272,7 +273,9 @@ _TEXT_FIELDS = {"id", "name", "attention", "weight_format", "params_basis", "sou
 CUSTOM_FIELDS = tuple(f for f in MODEL_FIELDS if f not in ("params_basis", "source", "retrieved"))
 
 
-def _counts(spec: Mapping[str, Any]):
+def count_fields(spec: Mapping[str, Any]) -> tuple[float, float]:
+    """(total, active) of a model given as catalog fields (a ``models.csv`` row as a dict),
+    by :func:`count_params`."""
     attention = spec.get("attention")
     total, active = count_params(
         spec["layers"], spec["hidden"], spec["vocab"], spec["ffn"], spec["heads"],
@@ -293,7 +296,7 @@ def _arch_from_fields(spec: dict[str, Any], total=None, active=None) -> Arch:
     heads, kv_heads = spec["heads"], spec["kv_heads"]
     attention = spec.get("attention") or ("mha" if kv_heads == heads else "gqa")
     spec = dict(spec, attention=attention)
-    counted_total, counted_active = _counts(spec)
+    counted_total, counted_active = count_fields(spec)
     head_dim = spec["head_dim"] if spec["head_dim"] else spec["hidden"] / heads
     is_moe = spec["experts"] > 1
     return Arch(

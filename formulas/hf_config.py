@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from .arch import count_params
+from .arch import count_fields
 from .errors import InvalidInputError
 
 __all__ = ["row_from_hf_config", "HfConfigError", "MODEL_TYPES"]
@@ -195,16 +195,7 @@ def row_from_hf_config(cfg: Mapping[str, Any], model_id: str | None = None,
         "qk_norm": qk_norm, "router_bias": router_bias and experts > 1,
         "attention_sinks": bool(family.get("sinks")), "embed_norm": False,
     }
-    total, active = count_params(
-        row["layers"], row["hidden"], row["vocab"], row["ffn"], row["heads"], row["kv_heads"],
-        row["experts"], row["experts_per_token"], row["gated_ffn"], row["tied_embeddings"],
-        row["qkv_bias"], head_dim=row["head_dim"], moe_ffn=row["moe_ffn"],
-        shared_experts=row["shared_experts"], dense_layers=row["dense_layers"],
-        attention=row["attention"], kv_lora_rank=row["kv_lora_rank"],
-        q_lora_rank=row["q_lora_rank"], qk_rope_head_dim=row["qk_rope_head_dim"],
-        v_head_dim=row["v_head_dim"], out_bias=row["out_bias"], mlp_bias=row["mlp_bias"],
-        qk_norm=row["qk_norm"], router_bias=row["router_bias"],
-        attention_sinks=row["attention_sinks"])
+    total, active = count_fields(row)
     row["params"] = int(total)
     row["active_params"] = int(active)
     row["params_basis"] = (f"derived by build.py --add-model from {model_type} config.json "

@@ -108,7 +108,8 @@ def test_inference_sheet_matches_the_core(recalculated, key):
     if "ServeTP" not in BUDGET[key]:  # default rule: weights use at most half the memory
         assert tp >= 1 and P * b <= tp * spec.memory_gb * 1e9 * util / 2 * (1 + 1e-12)
         assert tp == 1 or P * b > tp / 2 * spec.memory_gb * 1e9 * util / 2
-    cap = core.serve_max_batch(P, b, gpu, prompt, out_t, kv, tp, util)
+    # The sheet is the roofline with a given efficiency, which counts memory plainly.
+    cap = core.serve_max_batch(P, b, gpu, prompt, out_t, kv, tp, util, accounting="plain")
     close(v("ServeMaxBatch"), cap)
     batch = v("ServeBatch")
     close(batch, BUDGET[key].get("ServeBatch", cap))
