@@ -115,7 +115,8 @@ def test_serving_table_matches_the_core(recalculated):
         want_tp = 2 ** max(0, math.ceil(math.log2(P * b * 2 / (spec.memory_gb * 1e9 * util))
                                         - 1e-9))
         assert tp == want_tp
-        assert batch == serving.serve_max_batch(P, b, gid, prompt, out_t, kv, tp, util)
+        assert batch == serving.serve_max_batch(P, b, gid, prompt, out_t, kv, tp, util,
+                                                accounting="plain")
         assert tps == pytest.approx(serving.serve_tokens_per_s(P, b, gid, batch, prompt, out_t,
                                                                tp, kv, eff, util), rel=1e-9)
         assert gpus == serving.serve_gpus(P, b, gid, rps, prompt, out_t, None, tp, kv, eff, util)
