@@ -155,6 +155,7 @@ def serving_sheet(wb: Workbook, names: Mapping[str, str], *,
     header_row(ws, top, ("GPUs per replica (tp)", "Batch", "Output tokens/s per replica",
                          "Time to first token (s)", "Time per output token (s)",
                          "Replicas", "GPUs", "Cost per month ($)"))
+    ws.row_dimensions[top].height = 32
     rows = serving_table(d["model"], d["gpu"], d["precision"], d["prompt"], d["output"],
                          d["ttft"], d["tpot"])
     first = top + 1
@@ -232,6 +233,7 @@ def serving_sheet(wb: Workbook, names: Mapping[str, str], *,
              f"copied from formulas/data/api_prices.csv on {built.isoformat()}): list prices, "
              "not quotes.")
     style(ws[f"A{r0 - 1}"], "note")
+    ws.merge_cells(f"A{r0 - 1}:H{r0 - 1}")
     header_row(ws, r0, ("Price id", "Provider", "Model", "Input", "Output", "Cached input",
                         "Date", "Source"))
     for i, pid in enumerate(ids):
@@ -240,6 +242,7 @@ def serving_sheet(wb: Workbook, names: Mapping[str, str], *,
         vals = (pid, row["provider"], row["model"], row["input_usd_per_m"],
                 row["output_usd_per_m"], row["cached_input_usd_per_m"], row["date"],
                 row["source"])
+        ws.row_dimensions[r].height = 15 * max(1, -(-len(str(row["source"] or "")) // 33))
         for j, val in enumerate(vals):
             c = ws.cell(row=r, column=j + 1)
             if isinstance(val, float):
@@ -250,4 +253,4 @@ def serving_sheet(wb: Workbook, names: Mapping[str, str], *,
                 style(c, "text")
     define_name(wb, "SrvAPIPriceIds", ws, f"$A${r0 + 1}:$A${r0 + len(ids)}")
     finish_sheet(ws, {"A": 40, "B": 18, "C": 22, "D": 18, "E": 16, "F": 30, "G": 14, "H": 30},
-                 freeze="A5")
+                 freeze="A5", print_title_rows="1:2")
