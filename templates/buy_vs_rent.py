@@ -80,6 +80,8 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
                 Rule("decimal", f"{label}, e.g. {item.value:g} ({unit}).",
                      f"Enter a number between {low:g} and {high:,}.", low, high), item.source)
 
+    priced = "AND(" + ",".join(f"{price}>0" for price, _ in MISSING_PRICES) + ")"
+    incomplete = f"=IF({priced},\"$\",\"$ INCOMPLETE\")"
     f.section("Per GPU bought")
     f.result("BVRCapexPerGPUUSD", "Capex per GPU (all-in)", "=CapexUSD/GPUsToBuy", "$ per GPU",
              "usd", "Vendor quotes: capex incl. network, storage and contingency / GPUs bought.",
@@ -111,7 +113,8 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
              "BVRRentUSDPerHour-BVREnergyUSDPerHour)-BVRGPUKW*BVRColocationUSDPerKWMonth),"
              "\"never: rent is below the running cost\")", "months", "decimal",
              "Capex / (rent saved - energy - colocation) per month, as BUY_VS_RENT_BREAKEVEN_"
-             "MONTHS (no interest).", key=True)
+             "MONTHS (no interest).", key=True,
+             unit_formula=f"=IF({priced},\"months\",\"months INCOMPLETE\")")
     f.result("BVRVerdict", "Cheaper over the useful life",
              "=IF(InputProblem<>\"\",\"Fix input (Requirement > Check of the inputs)\","
              + "".join(f"IF(NOT({price}>0),\"No verdict: {what} is missing\","
@@ -159,9 +162,11 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     f.result("BVRNPVRentUSD", "NPV of renting (cost)", f"=SUM(E{first}:E{nlast})", "$", "usd",
              "Sum of the discounted rent.")
     f.result("BVRNPVOwnUSD", "NPV of owning (cost)", f"=SUM(F{first}:F{nlast})", "$", "usd",
-             "Capex now + discounted running cost - discounted residual value.")
+             "Capex now + discounted running cost - discounted residual value.",
+             unit_formula=incomplete)
     f.result("BVRNPVBuyUSD", "NPV of buying instead of renting", "=BVRNPVRentUSD-BVRNPVOwnUSD",
-             "$", "usd", "Positive: buying saves this much in today's money.", key=True)
+             "$", "usd", "Positive: buying saves this much in today's money.", key=True,
+             unit_formula=incomplete)
 
     f.row += 1
     top = f.row
