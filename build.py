@@ -3,11 +3,14 @@
     python build.py [--out DIR] [--force]
     python build.py --add-model PATH/config.json [--id NAME]
 
-writes the workbooks to DIR (default ``dist/``) and regenerates ``docs/functions.md`` and
-the function table of ``README.md``. Every file is written atomically; the script prints
-each path it wrote. The planning workbooks are built in memory before anything is written,
-and a workbook that is open (Excel or LibreOffice lock file) or was edited since the last
-build is not overwritten without ``--force``.
+writes the workbooks to DIR (default ``dist/``); without ``--out`` it also regenerates
+``docs/functions.md`` and the function table of ``README.md`` (with ``--out`` nothing outside
+DIR is written). Every file is written atomically; the script prints each path it wrote.
+The planning workbooks are built in memory before anything is written, and a workbook that
+is open (Excel or LibreOffice lock file) or was edited since the last build is not
+overwritten without ``--force``. Every problem a user can cause (a folder that cannot be
+written, ``--out`` naming a file, a catalog row that breaks its schema, a damaged
+manifest) ends the build with one line starting ``build.py:`` and exit code 1.
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ README_END = "<!-- functions:end -->"
 
 def write_reference(root: Path = ROOT) -> list[Path]:
     """Regenerate docs/functions.md and the README's function table."""
-    from addin.reference import readme_table, reference_markdown
-    from templates.output import atomic_write_text
+    from llm_budget_planner.addin.reference import readme_table, reference_markdown
+    from llm_budget_planner.templates.output import atomic_write_text
 
     written = [atomic_write_text(root / "docs" / "functions.md", reference_markdown())]
     readme = root / "README.md"
@@ -39,8 +42,8 @@ def write_reference(root: Path = ROOT) -> list[Path]:
 
 def write_excel_addin_files(out: Path) -> list[Path]:
     """The classic add-in's demo workbook and the xlwings Lite bundle (main.py, requirements.txt)."""
-    from addin.lite import write_bundle
-    from templates.demo import write_demo
+    from llm_budget_planner.addin.lite import write_bundle
+    from llm_budget_planner.templates.demo import write_demo
 
     return [write_demo(out), *write_bundle(out)]
 
@@ -51,13 +54,13 @@ def build_workbooks() -> dict:
     Sheets added by later modules are passed here as ``extra_sheets`` builders (see the
     :mod:`templates` docstring).
     """
-    from templates import build_budget_planner, build_procurement_planner
-    from templates.buy_vs_rent import buy_vs_rent_sheet
-    from templates.gpu_comparison import gpu_comparison_sheet
-    from templates.inference_sheet import inference_sheet
-    from templates.parallel_plan import parallel_plan_sheet
-    from templates.program_sheet import program_sheet
-    from templates.serving_sheet import serving_sheet
+    from llm_budget_planner.templates import build_budget_planner, build_procurement_planner
+    from llm_budget_planner.templates.buy_vs_rent import buy_vs_rent_sheet
+    from llm_budget_planner.templates.gpu_comparison import gpu_comparison_sheet
+    from llm_budget_planner.templates.inference_sheet import inference_sheet
+    from llm_budget_planner.templates.parallel_plan import parallel_plan_sheet
+    from llm_budget_planner.templates.program_sheet import program_sheet
+    from llm_budget_planner.templates.serving_sheet import serving_sheet
 
     budget = build_budget_planner(extra_sheets=[parallel_plan_sheet, inference_sheet,
                                                 program_sheet, serving_sheet,
@@ -68,7 +71,7 @@ def build_workbooks() -> dict:
 
 def write_workbooks(out: Path, books: dict | None = None) -> list[Path]:
     """The planning workbooks: dist/llm_budget_planner.xlsx and dist/llm_procurement_planner.xlsx."""
-    from templates.output import save_workbook
+    from llm_budget_planner.templates.output import save_workbook
 
     books = build_workbooks() if books is None else books
     return [save_workbook(wb, out / name) for name, wb in books.items()]
@@ -82,10 +85,10 @@ def add_model(config_path: Path, model_id: str | None) -> int:
     import io
     import json
 
-    from formulas import catalog
-    from formulas.errors import FormulasError
-    from formulas.hf_config import row_from_hf_config
-    from templates.output import atomic_write_text
+    from llm_budget_planner.formulas import catalog
+    from llm_budget_planner.formulas.errors import FormulasError
+    from llm_budget_planner.formulas.hf_config import row_from_hf_config
+    from llm_budget_planner.templates.output import atomic_write_text
 
     try:
         cfg = json.loads(config_path.read_text(encoding="utf-8-sig"))
@@ -149,8 +152,9 @@ def add_model(config_path: Path, model_id: str | None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=ROOT / "dist",
-                        help="folder for the generated workbooks (default: dist/)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="folder for the generated workbooks (default: dist/); with --out, "
+                             "nothing outside it is written")
     parser.add_argument("--force", action="store_true",
                         help="overwrite workbooks that are open or were edited since the last build")
     parser.add_argument("--add-model", type=Path, metavar="CONFIG_JSON",
@@ -161,22 +165,44 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
     if args.add_model is not None:
         return add_model(args.add_model, args.id)
-    from templates.output import OutputError, allow_overwrite, check_out_dir
+    from llm_budget_planner.formulas.errors import FormulasError
+    from llm_budget_planner.templates.output import allow_overwrite, check_out_dir, clean_stale_temps
 
+    out = ROOT / "dist" if args.out is None else args.out
     allow_overwrite(args.force)
     try:
-        check_out_dir(args.out)  # refuse before anything is written
+        check_out_dir(out)  # refuse before anything is written
         books = build_workbooks()  # a failure here leaves every previous output as it was
-        written = write_reference()
-        args.out.mkdir(parents=True, exist_ok=True)
-        written += write_excel_addin_files(args.out)
-        written += write_workbooks(args.out, books)
-    except OutputError as exc:
-        print(f"build.py: {exc}", file=sys.stderr)
+        written = []
+        if args.out is None:
+            clean_stale_temps(ROOT / "docs")
+            clean_stale_temps(ROOT)
+            written += write_reference()
+        out.mkdir(parents=True, exist_ok=True)
+        written += write_excel_addin_files(out)
+        written += write_workbooks(out, books)
+    except (OSError, FormulasError) as exc:
+        print(f"build.py: {_one_line(exc)}", file=sys.stderr)
         return 1
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _one_line(exc: BaseException) -> str:
+    """A user error as one line: an OSError as "reason: path", a catalog error as its text."""
+    from llm_budget_planner.templates.output import OutputError
+
+    if isinstance(exc, OSError) and not isinstance(exc, OutputError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        text = f"could not write the output ({exc.strerror}{where})"
+    else:
+        text = str(exc)
+    from llm_budget_planner.formulas.errors import CatalogError
+
+    if isinstance(exc, CatalogError):
+        text = f"catalog error: {text}"
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

@@ -6,13 +6,18 @@ An Excel function is written as a plain Python function whose body calls
 * input conversion for every argument (blank cells, TRUE/FALSE, numbers stored as text,
   precision names, GPU ids where a number is expected, 1x1 ranges);
 * broadcasting over ranges: any numeric argument may be a range (a 2-D list); the result
-  comes back as a 2-D list of the broadcast shape, one core call for the whole range when
-  every cell is a number, cell by cell only when some cell needs special handling;
+  comes back as a 2-D list of the broadcast shape. The numeric cells are answered by one
+  core call; blank, text and error cells are masked and answered one by one, so a blank
+  row in a long column costs about what a number costs;
 * error handling: a :class:`formulas.FormulasError` becomes one line of text that starts
   with the Excel error code (``#VALUE!``, ``#NUM!``, ``#N/A``). In classic xlwings the text
   is the cell value; under xlwings Lite or Server it is raised as ``XlwingsError`` so the
   cell shows ``#VALUE!`` with the message on hover. Inside a range result each bad cell
-  gets its own message and the good cells still compute;
+  gets its own message and the good cells still compute; when Excel receives the range,
+  the return converter :class:`ErrorCells` turns each message into a real error value
+  (classic xlwings on Windows: a COM error variant; Lite and Server: the error code, which
+  xlwings sends as an Excel error), so ``SUM`` over the range gives the error and
+  ``ISERROR`` sees it instead of skipping the text;
 * the xlwings metadata (category, function and argument descriptions, ``ndim=2``).
 """
 
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import importlib
 import inspect
 import itertools
 import math
@@ -31,15 +37,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-import formulas as core
-from formulas.errors import FormulasError, InvalidInputError
+from llm_budget_planner import formulas as core
+from llm_budget_planner.formulas.errors import FormulasError, InvalidInputError
 
 try:  # xlwings is optional for the core; the decorators are no-ops off Windows/Lite/Server
     import xlwings as _xw
 except ImportError:  # pragma: no cover - exercised only where xlwings is absent
     _xw = None
 
-__all__ = ["udf", "Arg", "CATEGORY", "REGISTRY", "ExcelRangeError", "in_office_js_runtime"]
+__all__ = ["udf", "Arg", "CATEGORY", "REGISTRY", "ExcelRangeError", "in_office_js_runtime",
+           "range_errors_to_excel"]
 
 CATEGORY = "LLM Planning"
 REGISTRY: dict[str, Callable] = {}
@@ -79,11 +86,10 @@ def _number(name: str, x) -> float:
         scale = 1.0
         if text.endswith("%"):
             text, scale = text[:-1], 0.01
-        try:
-            value = float(text) * scale
-        except ValueError:
+        if not core.units.NUMBER_TEXT.fullmatch(text):  # float() would take "1_0", "inf"
             raise InvalidInputError(f"{name} is text ('{x.strip()[:40]}'): expected a number",
-                                    arg=name, value=x) from None
+                                    arg=name, value=x)
+        value = float(text) * scale
         if not math.isfinite(value):
             raise InvalidInputError(f"{name} must be a finite number", arg=name, value=x,
                                     code="#NUM!")
@@ -365,14 +371,44 @@ def _same_value(a, b) -> bool:
         return False
 
 
-def _fast_array(spec: _Spec, i: int, rows):
-    """A numeric range as a float array, or None when a cell needs the cell-by-cell path."""
+#: A failing vectorised call is split into this many parts to find its bad rows; parts of
+#: at most _SCALAR_ROWS rows go cell by cell. Eight parts cost about 2.1 full calls per bad
+#: row (halving costs 3).
+_SPLIT = 8
+_SCALAR_ROWS = 32
+_NUMERIC_OR_NONE = frozenset((float, int, type(None)))
+
+
+def _masked_array(spec: _Spec, i: int, rows):
+    """A ranged argument as (float array, mask of the cells the vectorised call must skip).
+
+    Numbers go straight into the array. Every other cell is converted on its own (a blank
+    optional cell takes its numeric default, "45%" is 0.45, a GPU id is its figure); a
+    cell that does not become a finite number (a blank required cell, text, an error
+    cell, a blank whose default is not a number) is masked: its row is answered cell by
+    cell. None when the argument's kind is never vectorised (text, flags).
+    """
     if spec.args[i].kind not in _FAST_KINDS:
         return None
     kinds = set(map(type, itertools.chain.from_iterable(rows)))
-    if not kinds <= _NUMERIC:
-        return None
-    return np.array(rows, dtype=float)
+    if kinds <= _NUMERIC:
+        return np.array(rows, dtype=float), None
+    if kinds <= _NUMERIC_OR_NONE:  # numpy reads None as NaN
+        arr = np.array(rows, dtype=float)
+    else:
+        nan = math.nan
+        arr = np.array([[c if type(c) in _NUMERIC else nan for c in r] for r in rows],
+                       dtype=float)
+    special = ~np.isfinite(arr)
+    for r, c in zip(*np.nonzero(special)):
+        try:
+            v = _convert_one(spec, i, rows[r][c])
+        except FormulasError:
+            continue
+        if type(v) in _NUMERIC and math.isfinite(v):
+            arr[r, c] = v
+            special[r, c] = False
+    return arr, special
 
 
 def _call_ranges(spec: _Spec, values: list, is_range: list[bool]):
@@ -384,25 +420,70 @@ def _call_ranges(spec: _Spec, values: list, is_range: list[bool]):
                  for i, (v, r) in enumerate(zip(values, is_range)) if r]
         raise ExcelRangeError("ranges " + " and ".join(names) + " cannot be combined: give "
                               "them the same size, or use single cells") from None
-    # Fast path: every ranged argument is all numbers -> one vectorised core call.
-    fast = []
+    # Every ranged argument becomes a flat float array over the broadcast shape; cells that
+    # are not numbers are masked and answered one by one, the rest in one core call.
+    args, special = [], np.zeros(shape, dtype=bool)
     for i, (v, r) in enumerate(zip(values, is_range)):
-        if r:
-            arr = _fast_array(spec, i, v)
-            if arr is None:
-                break
-            fast.append(arr)
-        else:
-            fast.append(_convert_one(spec, i, v))
-    else:
+        if not r:
+            args.append(_convert_one(spec, i, v))
+            continue
+        masked = _masked_array(spec, i, v)
+        if masked is None:
+            return _cell_by_cell(spec, values, is_range, shape)
+        arr, mask = masked
+        args.append(np.broadcast_to(arr, shape).ravel())
+        if mask is not None:
+            special |= mask
+    result = np.full(shape[0] * shape[1], math.nan)
+    leftovers = np.flatnonzero(special).tolist()
+    if not _vectorised(spec, args, is_range, np.flatnonzero(~special.ravel()), result,
+                       leftovers):
+        return _cell_by_cell(spec, values, is_range, shape)
+    out = RangeResult(_rows(result.reshape(shape)))
+    width = shape[1]
+    for k in leftovers:
+        i, j = divmod(k, width)
+        cell_values = [(v[i if len(v) > 1 else 0][j if len(v[0]) > 1 else 0] if r else v)
+                       for v, r in zip(values, is_range)]
+        out[i][j] = _one_cell(spec, cell_values, is_range)
+    out.messages = [divmod(k, width) for k in leftovers if _is_message(out[k // width][k % width])]
+    return out
+
+
+def _vectorised(spec: _Spec, args: list, is_range: list[bool], rows: np.ndarray,
+                result: np.ndarray, leftovers: list) -> bool:
+    """Fill ``result[rows]`` with one core call over those rows.
+
+    A call refused with a :class:`FormulasError` (some row holds a bad number, e.g. 45 for
+    an MFU) is split into parts and retried, so only the parts holding bad rows shrink to
+    the cell-by-cell path; rows whose answer is not finite go there too (they carry the
+    overflow message). False when the core function does not vectorise at all (it returns
+    text, or fails with an error that is not a FormulasError): the caller then answers
+    every cell on its own, as it always could.
+    """
+    stack = [rows]
+    while stack:
+        part = stack.pop()
+        if part.size == 0:
+            continue
         try:
-            result = spec.body(*fast)
-            out = np.broadcast_to(np.asarray(result, dtype=float), shape)
-            if np.all(np.isfinite(out)):
-                return _rows(out)
-        except Exception:  # noqa: BLE001 - locate the bad cells one by one below
-            pass
-    return _cell_by_cell(spec, values, is_range, shape)
+            res = spec.body(*[a[part] if r else a for a, r in zip(args, is_range)])
+            res = np.broadcast_to(np.asarray(res, dtype=float), part.shape)
+        except FormulasError:
+            if part.size <= _SCALAR_ROWS:
+                leftovers.extend(part.tolist())
+            else:
+                stack.extend(reversed(np.array_split(part, _SPLIT)))
+            continue
+        except Exception:  # noqa: BLE001 - not a vectorised function: cell by cell
+            return False
+        finite = np.isfinite(res)
+        if finite.all():
+            result[part] = res
+        else:
+            result[part[finite]] = res[finite]
+            leftovers.extend(part[~finite].tolist())
+    return True
 
 
 def _rows(a: np.ndarray) -> list:
@@ -410,6 +491,22 @@ def _rows(a: np.ndarray) -> list:
     if a.shape[1] == 1:
         return [[v] for v in a[:, 0].tolist()]
     return np.ascontiguousarray(a).tolist()
+
+
+def _one_cell(spec: _Spec, cell_values: list, is_range: list[bool]):
+    """One cell of a range result, answered on its own: a value or its error text."""
+    # A row whose ranged *required* inputs are all blank stays blank; a blank in an
+    # optional argument means "use the default".
+    ranged = [cv for cv, r, d in zip(cell_values, is_range, spec.defaults)
+              if r and d is inspect.Parameter.empty]
+    if ranged and all(_is_blank(cv) for cv in ranged):
+        return ""
+    try:
+        return _call_scalar(spec, cell_values)
+    except FormulasError as exc:
+        return _error_text(exc)
+    except Exception as exc:  # a bug must not take the other cells down
+        return _internal_error(spec, exc)
 
 
 def _cell_by_cell(spec: _Spec, values, is_range, shape):
@@ -421,26 +518,11 @@ def _cell_by_cell(spec: _Spec, values, is_range, shape):
             grids.append(np.broadcast_to(grid, shape))
         else:
             grids.append(None)
-    out = []
-    for i in range(shape[0]):
-        row = []
-        for j in range(shape[1]):
-            cell_values = [g[i, j] if g is not None else v
-                           for g, v in zip(grids, values)]
-            # A row whose ranged *required* inputs are all blank stays blank; a blank in an
-            # optional argument means "use the default".
-            ranged = [cv for cv, r, d in zip(cell_values, is_range, spec.defaults)
-                      if r and d is inspect.Parameter.empty]
-            if ranged and all(_is_blank(cv) for cv in ranged):
-                row.append("")
-                continue
-            try:
-                row.append(_call_scalar(spec, cell_values))
-            except FormulasError as exc:
-                row.append(_error_text(exc))
-            except Exception as exc:  # a bug must not take the other cells down
-                row.append(_internal_error(spec, exc))
-        out.append(row)
+    out = RangeResult(
+        [[_one_cell(spec, [g[i, j] if g is not None else v for g, v in zip(grids, values)],
+                    is_range) for j in range(shape[1])] for i in range(shape[0])])
+    out.messages = [(i, j) for i, row in enumerate(out) for j, c in enumerate(row)
+                    if _is_message(c)]
     return out
 
 
@@ -486,6 +568,98 @@ def _invoke_checked(spec: _Spec, args: tuple):
         return _deliver(_error_text(exc))
     except Exception as exc:
         return _deliver(_internal_error(spec, exc))
+
+
+# ---------------------------------------------------------------------------------------
+# Error values inside range results
+# ---------------------------------------------------------------------------------------
+
+#: The SCODE of Excel's error values as a COM VT_ERROR variant carries them (what VBA's
+#: CVErr(xlErrValue), CVErr(xlErrNum) and CVErr(xlErrNA) hold; xlwings reads the same
+#: numbers back in ``_xlwindows.cell_errors``).
+_COM_ERROR_SCODE = {"#VALUE!": -2146826273, "#NUM!": -2146826252, "#N/A": -2146826246}
+_MESSAGE_CODE = re.compile(r"(#VALUE!|#NUM!|#N/A) ")
+
+
+def _excel_error_value(code: str):
+    """The runtime's real error value for ``code``, or None where there is none.
+
+    xlwings Lite and Server turn a cell string that is exactly an error code into an Excel
+    error (``_xlofficejs.errorstr_to_errortype``). Classic xlwings on Windows hands the
+    result to COM through pywin32, which converts a ``win32com.client.VARIANT`` of type
+    VT_ERROR into an error variant (``oleargs.cpp``, ``PyCom_VariantFromPyObject``).
+    Classic xlwings on macOS has no such value: the message text stays.
+    """
+    if in_office_js_runtime():
+        return code
+    if sys.platform == "win32":
+        try:  # pywin32, there on Windows beside classic xlwings (never in Lite's bundle)
+            vt_error = importlib.import_module("pythoncom").VT_ERROR
+            variant = importlib.import_module("win32com.client").VARIANT
+        except ImportError:
+            return None
+        return variant(vt_error, _COM_ERROR_SCODE[code])
+    return None
+
+
+class RangeResult(list):
+    """The rows of a range result, with ``messages``: the (row, column) of every cell that
+    holds an error message, so the return converter need not scan 100,000 numbers."""
+
+    messages: list[tuple[int, int]] | None = None
+
+
+def _is_message(c) -> bool:
+    return type(c) is str and _MESSAGE_CODE.match(c) is not None
+
+
+def range_errors_to_excel(value):
+    """A multi-cell result with each error message replaced by a real Excel error value.
+
+    Single cells keep their message (classic: the cell text; Lite/Server raise before
+    this), and so does every cell where the runtime has no error value (macOS classic).
+
+    >>> range_errors_to_excel([[1.5], ["#NUM! MFU is a fraction"]])  # no Excel here
+    [[1.5], ['#NUM! MFU is a fraction']]
+    """
+    if not (isinstance(value, list) and value and isinstance(value[0], list)) or (
+            len(value) == 1 and len(value[0]) == 1):
+        return value
+    positions = getattr(value, "messages", None)
+    if positions is None:
+        positions = [(i, j) for i, row in enumerate(value) for j, c in enumerate(row)
+                     if _is_message(c)]
+    if not positions:
+        return list(value)
+    cache: dict[str, Any] = {}
+    out = list(value)
+    copied: set[int] = set()
+    for i, j in positions:
+        code = _MESSAGE_CODE.match(value[i][j]).group(1)
+        if code not in cache:
+            cache[code] = _excel_error_value(code)
+        if cache[code] is None:
+            return list(value)
+        if i not in copied:
+            out[i] = list(out[i])
+            copied.add(i)
+        out[i][j] = cache[code]
+    return out
+
+
+if _xw is not None and hasattr(_xw, "conversion"):
+    class ErrorCells(_xw.conversion.Converter):
+        """xlwings return converter: :func:`range_errors_to_excel` on the way to Excel.
+
+        It runs only when xlwings hands a result to Excel, never when the function is
+        called from Python, so Python callers and tests keep the messages.
+        """
+
+        @staticmethod
+        def write_value(value, options):
+            return range_errors_to_excel(value)
+else:  # pragma: no cover - without xlwings there is no Excel to convert for
+    ErrorCells = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -536,6 +710,8 @@ def udf(group: str, example: str = "", broadcast: bool = True, example_args=None
         if _xw is not None:
             for p in reversed(params):
                 decorated = _xw.arg(p, doc=arg_specs[p].doc, ndim=2, err_to_str=True)(decorated)
+            if ErrorCells is not None:
+                decorated = _xw.ret(ErrorCells)(decorated)
             decorated = _xw.func(category=CATEGORY)(decorated)
             if hasattr(decorated, "__xlfunc__"):  # the Function Wizard shows the summary only
                 decorated.__xlfunc__["ret"]["doc"] = spec.doc.split("\n\n")[0].replace("\n", " ")

@@ -6,10 +6,13 @@ workbook: the editor has a ``main.py`` tab and a ``requirements.txt`` tab. Lite 
 PyPI) cannot be a requirement. Instead :func:`main_py` generates one self-contained
 ``main.py`` that carries the pure-Python sources of :mod:`formulas` (with its CSV
 catalogs) and of the Excel layer (``addin._excel`` and every ``addin.udfs*`` module) as
-text. When Lite runs it, it writes them once to a folder under the temporary directory
-(Pyodide's in-memory file system), puts that folder first on ``sys.path`` and imports
-every Excel function into ``main``'s namespace, which is where Lite looks for
-``@func``-decorated functions. The functions then register with the same names,
+text, under the project's own import name ``llm_budget_planner``. When Lite runs it, it
+writes them to a new private folder (``tempfile.mkdtemp``: created by this run, so nothing
+planted beforehand can be imported), checks every written file against the SHA-256 the
+bundle carries, puts the folder first on ``sys.path`` and imports every Excel function into
+``main``'s namespace, which is where Lite looks for ``@func``-decorated functions. Modules
+of other packages are never touched; only an earlier paste's ``llm_budget_planner``
+modules are replaced. The functions then register with the same names,
 argument descriptions and category as in the classic add-in.
 
 Only xlwings and Pyodide's own builds of numpy, pydantic and pandas are needed at run time
@@ -33,6 +36,7 @@ __all__ = ["udf_module_names", "functions_by_module", "classic_udf_modules", "bu
 ROOT = Path(__file__).resolve().parent.parent
 LITE_DIR = "xlwings_lite"
 _PACKAGES = ("formulas", "addin")
+NAMESPACE = "llm_budget_planner"
 _NOT_BUNDLED = {"addin/lite.py", "addin/reference.py"}  # build-time only
 # Requirement lines for the third-party packages the bundled code imports.
 _REQUIREMENT = {
@@ -52,12 +56,12 @@ def udf_module_names() -> list[str]:
     bundle, the demo workbook and the classic ``UDF Modules`` setting list them without
     further registration.
     """
-    import addin
+    from llm_budget_planner import addin
 
     names = sorted(m.name for m in pkgutil.iter_modules(addin.__path__)
                    if m.name == "udfs" or m.name.startswith("udfs_"))
     names.sort(key=lambda n: n != "udfs")
-    full = [f"addin.{n}" for n in names]
+    full = [f"{NAMESPACE}.addin.{n}" for n in names]
     for name in full:
         importlib.import_module(name)
     return full
@@ -65,7 +69,7 @@ def udf_module_names() -> list[str]:
 
 def functions_by_module() -> dict[str, list[str]]:
     """Module name -> sorted names of the Excel functions it defines (``addin.udfs`` first)."""
-    from addin._excel import REGISTRY
+    from llm_budget_planner.addin._excel import REGISTRY
 
     modules = udf_module_names()
     by_module: dict[str, list[str]] = {m: [] for m in modules}
@@ -117,9 +121,11 @@ def _local_imports(path: Path, package: str) -> set[str]:
             elif node.level == 1:
                 found.update(a.name for a in node.names)
             elif node.level == 0 and node.module and node.module.startswith(package + "."):
-                found.add(node.module.split(".")[1])
+                found.add(node.module[len(package) + 1:].split(".")[0])
+            elif node.level == 0 and node.module == package:
+                found.update(a.name for a in node.names)
         elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names
+            found.update(a.name[len(package) + 1:].split(".")[0] for a in node.names
                          if a.name.startswith(package + "."))
     return found
 
@@ -130,8 +136,9 @@ def bundle_sources(root: Path = ROOT) -> dict[str, str]:
     for path in sorted((root / "formulas").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".csv"):
             files[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+    files["__init__.py"] = (root / NAMESPACE / "__init__.py").read_text(encoding="utf-8")
     addin_dir = root / "addin"
-    todo = ["__init__"] + [n.split(".")[1] for n in udf_module_names()]
+    todo = ["__init__"] + [n.rsplit(".", 1)[1] for n in udf_module_names()]
     seen: set[str] = set()
     while todo:
         name = todo.pop()
@@ -142,7 +149,7 @@ def bundle_sources(root: Path = ROOT) -> dict[str, str]:
         if rel in _NOT_BUNDLED:
             continue
         files[rel] = (addin_dir / f"{name}.py").read_text(encoding="utf-8")
-        todo.extend(_local_imports(addin_dir / f"{name}.py", "addin"))
+        todo.extend(_local_imports(addin_dir / f"{name}.py", f"{NAMESPACE}.addin"))
     return dict(sorted(files.items()))
 
 
@@ -158,7 +165,7 @@ def third_party_imports(sources: dict[str, str]) -> set[str]:
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
     return {n for n in names if n not in sys.stdlib_module_names and n not in _PACKAGES
-            and n != "__future__"}
+            and n not in ("__future__", NAMESPACE)}
 
 
 def requirements_txt(sources: dict[str, str] | None = None) -> str:
@@ -179,30 +186,33 @@ def requirements_txt(sources: dict[str, str] | None = None) -> str:
 
 _LOADER = '''
 def _install_sources():
-    """Write the carried sources to a folder once and put it first on sys.path."""
+    """Write the carried sources to a new private folder, verify them, import from it."""
+    import hashlib
     import os
     import sys
     import tempfile
 
-    folder = os.path.join(tempfile.gettempdir(), "llm_budget_planner_" + _DIGEST)
-    marker = os.path.join(folder, ".complete")
-    if not os.path.exists(marker):
-        for rel, text in _SOURCES.items():
-            path = os.path.join(folder, *rel.split("/"))
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w", encoding="utf-8", newline="\\n") as fh:
-                fh.write(text)
-        with open(marker, "w", encoding="utf-8") as fh:
-            fh.write(_DIGEST)
-    # Modules of an earlier paste (or a same-named package) must not shadow this one.
+    loaded = sys.modules.get(_NAMESPACE)
+    if loaded is not None and getattr(loaded, "__bundle_digest__", None) == _DIGEST:
+        return  # this very bundle is already imported (Lite re-runs main.py on each save)
+    folder = tempfile.mkdtemp(prefix="llm_budget_planner_")  # new, private to this run
+    for rel, text in _SOURCES.items():
+        path = os.path.join(folder, _NAMESPACE, *rel.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8", newline="\\n") as fh:
+            fh.write(text)
+    for rel, expected in _SHA256.items():
+        path = os.path.join(folder, _NAMESPACE, *rel.split("/"))
+        with open(path, "rb") as fh:
+            if hashlib.sha256(fh.read()).hexdigest() != expected:
+                raise ImportError(f"llm_budget_planner bundle: {rel} does not match its hash")
+    # An earlier paste of this bundle is replaced; no other package's modules are touched.
     for name in list(sys.modules):
-        if name.split(".")[0] in _PACKAGES:
-            origin = getattr(sys.modules[name], "__file__", None) or ""
-            if not origin.startswith(folder):
-                del sys.modules[name]
-    if folder in sys.path:
-        sys.path.remove(folder)
+        if name == _NAMESPACE or name.startswith(_NAMESPACE + "."):
+            del sys.modules[name]
     sys.path.insert(0, folder)
+    import llm_budget_planner
+    llm_budget_planner.__bundle_digest__ = _DIGEST
 
 
 _install_sources()
@@ -223,15 +233,20 @@ def main_py(sources: dict[str, str] | None = None) -> str:
         "functions). Do not edit:",
         "to upgrade, build again and replace this whole file. Paste requirements.txt from",
         "the same folder into the requirements.txt tab. The project's sources are carried",
-        "below as text and imported from a temporary folder (no network needed).",
+        "below as text, written to a new private folder, checked against their SHA-256",
+        "and imported from there (no network needed).",
         '"""',
         "",
         f"_DIGEST = {digest!r}",
-        f"_PACKAGES = {_PACKAGES!r}",
+        f"_NAMESPACE = {NAMESPACE!r}",
         "_SOURCES = {",
     ]
     for rel, text in sources.items():
         out.append(f"    {rel!r}: {text!r},")
+    out.append("}")
+    out.append("_SHA256 = {")
+    for rel, text in sources.items():
+        out.append(f"    {rel!r}: {hashlib.sha256(text.encode('utf-8')).hexdigest()!r},")
     out.append("}")
     out.append(_LOADER)
     for module, names in by_module.items():
@@ -253,7 +268,7 @@ def _project_version() -> str:
 
 def write_bundle(out_dir: Path) -> list[Path]:
     """Write ``main.py`` and ``requirements.txt`` into ``out_dir/xlwings_lite``."""
-    from templates.output import atomic_write_text
+    from llm_budget_planner.templates.output import atomic_write_text
 
     sources = bundle_sources()
     folder = Path(out_dir) / LITE_DIR

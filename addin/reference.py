@@ -85,8 +85,8 @@ def _fmt(x, digits: int = 4) -> str:
 
 def catalog_markdown() -> list[str]:
     """The GPU and model catalogs as tables (ids are what the functions accept)."""
-    from formulas import catalog
-    from formulas.arch import resolve_model
+    from llm_budget_planner.formulas import catalog
+    from llm_budget_planner.formulas.arch import resolve_model
 
     lines = ["## Catalogs", "",
              "Ids the functions accept wherever a GPU or a model is expected (any case; names "

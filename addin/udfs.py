@@ -8,8 +8,8 @@ bytes, TFLOPS per GPU, GB/s, and the time unit in the function's name.
 
 from __future__ import annotations
 
-import formulas as core
-from formulas import catalog
+from llm_budget_planner import formulas as core
+from llm_budget_planner.formulas import catalog
 
 from ._excel import Arg, udf
 

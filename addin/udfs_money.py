@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import difflib
 
-import formulas as core
-from formulas import catalog
-from formulas.errors import UnknownNameError
+from llm_budget_planner import formulas as core
+from llm_budget_planner.formulas import catalog
+from llm_budget_planner.formulas.errors import UnknownNameError
 
 from ._args import ARG_N, ARG_P, ARG_T, ARG_TFLOPS
 from ._excel import Arg, udf

@@ -6,7 +6,7 @@ described there and in ``formulas/data/plan_assumptions.csv``.
 
 from __future__ import annotations
 
-from formulas import plan
+from llm_budget_planner.formulas import plan
 
 from ._args import ARG_H, ARG_L, ARG_P
 from ._excel import Arg, udf

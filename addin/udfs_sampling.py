@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import formulas as core
+from llm_budget_planner import formulas as core
 
 from ._excel import Arg, _is_blank, udf
 

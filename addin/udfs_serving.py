@@ -6,7 +6,7 @@ and re-exported by :mod:`addin.udfs`.
 
 from __future__ import annotations
 
-import formulas as core
+from llm_budget_planner import formulas as core
 
 from ._excel import Arg, udf
 

@@ -7,7 +7,7 @@ its constants and their sources are described there and in
 
 from __future__ import annotations
 
-from formulas.plan import search, train
+from llm_budget_planner.formulas.plan import search, train
 
 from ._excel import Arg, udf
 

@@ -32,7 +32,7 @@ def generators() -> dict:
 
     found = {"planners (build.build_workbooks)": build.build_workbooks}
     try:
-        from templates.demo import DEMO_NAME, build_demo
+        from llm_budget_planner.templates.demo import DEMO_NAME, build_demo
         found["demo (templates.demo.build_demo)"] = lambda: {DEMO_NAME: build_demo()}
     except ImportError:
         pass
@@ -41,7 +41,7 @@ def generators() -> dict:
 
 def measure(repeat: int) -> tuple[dict, list[dict]]:
     """Build seconds per generator, and per workbook: serialise seconds and its contents."""
-    from templates.output import workbook_bytes
+    from llm_budget_planner.templates.output import workbook_bytes
 
     build_s, books = {}, {}
     for label, build in generators().items():
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
-    import templates  # noqa: F401  (import cost reported separately)
+    from llm_budget_planner import templates  # noqa: F401  (import cost reported separately)
     import_s = time.perf_counter() - t0
     build_s, res = measure(a.repeat)
     print(f"machine: {machine()}")

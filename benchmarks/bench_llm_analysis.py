@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import emit, machine, row, time_call  # noqa: E402
 
-import addin.udfs as x  # noqa: E402
+import llm_budget_planner.addin.udfs as x  # noqa: E402
 
 L, H, HEADS, V, S, B, TOKENS = 96, 12288, 96, 51200, 2048, 1536, 300e9
 GPUS, TP, PP, PEAK, ACHIEVED = 1024, 8, 8, 312.0, 140.0

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from formulas import plan  # noqa: E402
+from llm_budget_planner.formulas import plan  # noqa: E402
 
 MODEL = dict(P=175e9, L=96, h=12288, a=96)
 T, GPU, N, S, BATCH_SEQ = 300e9, "a100-sxm-80gb", 1024, 2048, 1536

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import addin.udfs as x  # noqa: E402
+import llm_budget_planner.addin.udfs as x  # noqa: E402
 
 
 def _best_of(fn, repeat: int) -> float:

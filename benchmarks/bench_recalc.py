@@ -82,7 +82,7 @@ def workbooks(dist: Path, tmp: Path) -> tuple[list[Path], str]:
     if found:
         return found, str(dist)
     from bench_build import generators
-    from templates.output import workbook_bytes
+    from llm_budget_planner.templates.output import workbook_bytes
 
     out = []
     for build in generators().values():

@@ -40,10 +40,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import addin.udfs as x  # noqa: E402
-from formulas.plan import search  # noqa: E402
-from formulas.plan.shape import train_shape  # noqa: E402
-from formulas.plan.step import train_hardware  # noqa: E402
+import llm_budget_planner.addin.udfs as x  # noqa: E402
+from llm_budget_planner.formulas.plan import search  # noqa: E402
+from llm_budget_planner.formulas.plan.shape import train_shape  # noqa: E402
+from llm_budget_planner.formulas.plan.step import train_hardware  # noqa: E402
 
 RUNS = [
     ("llama-3.1-405b", 15.6e12, "h100-sxm", 16384, 8192, 16e6, "bf16"),

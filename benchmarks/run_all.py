@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _common import machine  # noqa: E402
 
-ORDER = ["bench_range.py", "bench_plan.py", "bench_build.py", "bench_recalc.py",
+ORDER = ["bench_range.py", "bench_range_blanks.py", "bench_plan.py", "bench_build.py", "bench_recalc.py",
          "bench_llm_analysis.py"]
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 

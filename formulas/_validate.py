@@ -86,14 +86,17 @@ def whole(name: str, x: ArrayLike, low: float = 1) -> np.ndarray:
     return a
 
 
-def count(name: str, x: ArrayLike, what: str, example: str, minimum: float = 1e6) -> np.ndarray:
+def count(name: str, x: ArrayLike, what: str, example: str,
+          quantity: str = "parameter_count") -> np.ndarray:
     """A raw count (parameters, tokens) that must not be given in billions.
 
-    A value below ``minimum`` is taken as a unit slip: 7 meant as "7B" would
-    silently produce an answer a billion times too small.
+    A value below the quantity's limit in ``formulas/data/bounds.csv`` (1E6) is taken as a
+    unit slip: 7 meant as "7B" would silently produce an answer a billion times too small.
     """
+    from .bounds import bounds
+
     a = positive(name, x)
-    bad = a < minimum
+    bad = a < bounds()[quantity].refuse_below
     if _any(bad):
         v = _first(a, bad)
         raise ImplausibleUnitError(
@@ -114,7 +117,7 @@ def params(name: str, x: ArrayLike, use: str = "total") -> np.ndarray:
 
 def tokens(name: str, x: ArrayLike) -> np.ndarray:
     """A raw token count (>= 1e6): 300E9 for 300B."""
-    return count(name, x, "token", "300E9 for 300B")
+    return count(name, x, "token", "300E9 for 300B", "token_count")
 
 
 def fraction(name: str, x: ArrayLike, what: str = "a fraction") -> np.ndarray:
@@ -132,33 +135,38 @@ def fraction(name: str, x: ArrayLike, what: str = "a fraction") -> np.ndarray:
     return a
 
 
+def bounded(quantity: str, name: str, x: ArrayLike, base=None) -> np.ndarray:
+    """``base(name, x)`` (default :func:`positive`), then the limits of ``quantity`` in
+    ``formulas/data/bounds.csv``: a value beyond them is refused with the unit slip that
+    explains it."""
+    from .bounds import check
+
+    return check(quantity, name, (base or positive)(name, x))
+
+
 def tflops(name: str, x: ArrayLike) -> np.ndarray:
-    """Per-GPU TFLOPS; a value above 1e6 is FLOP/s given by mistake."""
-    a = positive(name, x)
-    bad = a > 1e6
-    if _any(bad):
-        v = _first(a, bad)
-        raise ImplausibleUnitError(
-            f"{name} is in TFLOPS per GPU: use {v / 1e12:g} for {v:g} FLOP/s", arg=name, value=x)
-    return a
+    """Per-GPU TFLOPS; GFLOPS or FLOP/s given by mistake are refused (``tflops_per_gpu``)."""
+    return bounded("tflops_per_gpu", name, x)
 
 
 def gigabytes(name: str, x: ArrayLike) -> np.ndarray:
-    """A memory size in GB; a value above 1e6 GB is bytes given by mistake."""
-    a = positive(name, x)
-    bad = a > 1e6
-    if _any(bad):
-        v = _first(a, bad)
-        raise ImplausibleUnitError(
-            f"{name} is in GB (1E9 bytes): use {v / 1e9:g} for {v:g} bytes", arg=name, value=x)
-    return a
+    """GPU memory in GB; MB or bytes given by mistake are refused (``gpu_memory_gb``)."""
+    return bounded("gpu_memory_gb", name, x)
 
 
-#: Above this, a bandwidth "in GB/s" is a raw bytes/s or bits/s figure: the fastest memory
-#: on any chip, Cerebras WSE-3's on-wafer SRAM, is 21 PB/s = 2.1E7 GB/s (Cerebras WSE-3
-#: announcement, 2024-03-13), while any real link or memory written in bytes/s or bits/s
-#: is at least 1E9.
-MAX_BANDWIDTH_GBPS = 1e8
+def rent(name: str, x: ArrayLike) -> np.ndarray:
+    """A rental price in USD per GPU-hour, 0 or more; cents are refused."""
+    return bounded("rent_usd_per_gpu_hour", name, x, non_negative)
+
+
+def bytes_per_value(name: str, x: ArrayLike) -> np.ndarray:
+    """Bytes per stored value (2 for bf16); bits given by mistake are refused."""
+    return bounded("bytes_per_value", name, x)
+
+
+def multiplier(name: str, x: ArrayLike) -> np.ndarray:
+    """A multiplier of at least 1 (1.25 for +25%); percentages are refused."""
+    return bounded("multiplier", name, x, lambda n, y: at_least(n, y, 1.0))
 
 
 def bandwidth(name: str, x: ArrayLike, factor: float = 1.0, unit: str = "GB/s",
@@ -172,8 +180,10 @@ def bandwidth(name: str, x: ArrayLike, factor: float = 1.0, unit: str = "GB/s",
     ...
     formulas.errors.ImplausibleUnitError: bandwidth is in GB/s: use 200 for 2e+11 bytes/s, or 25 for 2e+11 bits/s
     """
+    from .bounds import limit
+
     a = positive(name, x)
-    bad = a * factor > MAX_BANDWIDTH_GBPS
+    bad = a * factor > limit("bandwidth_gbps")  # bounds.csv: raw bytes/s or bits/s above
     if _any(bad):
         v = _first(a, bad)
         if factor < 1:  # a bits unit (Gbps): the slip is raw bits/s
@@ -186,30 +196,16 @@ def bandwidth(name: str, x: ArrayLike, factor: float = 1.0, unit: str = "GB/s",
     return a
 
 
-#: Longest deadline taken as days (10 years): a larger value is hours or seconds typed as
-#: days. No published LLM training run has lasted a year.
-MAX_DEADLINE_DAYS = 3650.0
-
-
 def deadline_days(name: str, x: ArrayLike) -> np.ndarray:
-    """A deadline in days, at most 10 years; a larger value is taken as hours or seconds.
+    """A deadline in days, at most a year (``deadline_days`` in bounds.csv); a larger value
+    is taken as hours or seconds.
 
     >>> deadline_days("days", 8760)
     Traceback (most recent call last):
     ...
-    formulas.errors.ImplausibleUnitError: days is a deadline in days (8760 days is 24 years): use 365 for 8760 hours
+    formulas.errors.ImplausibleUnitError: days is a deadline in days: use 365 for 8760 hours
     """
-    a = positive(name, x)
-    bad = a > MAX_DEADLINE_DAYS
-    if _any(bad):
-        v = _first(a, bad)
-        fix = f"use {v / 24:g} for {v:g} hours"
-        if v / 24 > MAX_DEADLINE_DAYS:
-            fix = f"use {v / 86400:g} for {v:g} seconds, or {v / 24:g} for {v:g} hours"
-        raise ImplausibleUnitError(
-            f"{name} is a deadline in days ({v:g} days is {v / 365:.0f} years): {fix}",
-            arg=name, value=x)
-    return a
+    return bounded("deadline_days", name, x)
 
 
 def out(x: ArrayLike) -> Any:

@@ -18,6 +18,7 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from .bounds import check_catalog_row
 from .errors import CatalogError, InvalidInputError, UnknownNameError
 
 __all__ = [
@@ -140,6 +141,7 @@ def _load(filename: str, record: type[_Row], text: str | None = None) -> dict[st
         except ValidationError as exc:
             raise CatalogError(f"{filename} line {line}: {exc.errors()[0]['loc'][0]}: "
                                f"{exc.errors()[0]['msg']}") from None
+        check_catalog_row(filename, line, list(reader.fieldnames), raw)
         if row.id in rows:
             raise CatalogError(f"{filename} line {line}: duplicate id '{row.id}'")
         rows[row.id] = row

@@ -146,7 +146,7 @@ def comm_seconds(GB_, bandwidth, unit="GB/s"):
     >>> comm_seconds(500, 200, "Gbps"), round(comm_seconds(500, 450), 2)
     (20.0, 1.11)
     """
-    vol = v.non_negative("GB", GB_)
+    vol = v.bounded("transfer_gb", "GB", GB_, v.non_negative)
     factor = bandwidth_factor(unit)
     bw = v.bandwidth("bandwidth", bandwidth, factor, unit.strip())
     return v.out(vol / (bw * factor))

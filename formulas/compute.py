@@ -15,6 +15,7 @@ References
 from __future__ import annotations
 
 from . import _validate as v
+from .bounds import check_measured_mfu
 from .units import TERA
 
 __all__ = ["train_flops", "iter_flops", "train_iters", "mfu"]
@@ -159,4 +160,4 @@ def mfu(flops_per_iter, iter_seconds, N, peak_TFLOPS):
     t = v.positive("iter_seconds", iter_seconds)
     N = v.positive("N", N)
     peak = v.tflops("peak_TFLOPS", peak_TFLOPS)
-    return v.out(F / (t * N * peak * TERA))
+    return v.out(check_measured_mfu(F / (t * N * peak * TERA), t))

@@ -96,9 +96,9 @@ def goodput(N, interruptions_per_gpu_day=None, hours_lost_per_interruption=None)
         raise InvalidInputError("interruptions_per_gpu_day above 1 is implausible: Llama 3 "
                                 "saw 0.000527 per GPU per day", arg="interruptions_per_gpu_day",
                                 value=interruptions_per_gpu_day, code="#NUM!")
-    lost = v.non_negative("hours_lost_per_interruption",
+    lost = v.bounded("hours_lost_per_interruption", "hours_lost_per_interruption",
                           llama3_hours_lost() if hours_lost_per_interruption is None
-                          else hours_lost_per_interruption)
+                          else hours_lost_per_interruption, v.non_negative)
     g = 1 - rate * n * lost / 24
     if np.any(g <= 0):
         raise InfeasibleError("interruptions_per_gpu_day x N x hours_lost_per_interruption "

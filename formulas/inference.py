@@ -69,9 +69,9 @@ def decode_tokens_per_s(P, bytes_per_param, mem_bw_GBps, batch=1, context_tokens
     if is_model(P):
         P = resolve_model(P, "P").params_read(v.positive("batch", batch))
     P = v.params("P", P)
-    b = v.positive("bytes_per_param", bytes_per_param)
+    b = v.bytes_per_value("bytes_per_param", bytes_per_param)
     bw = v.bandwidth("mem_bw_GBps", mem_bw_GBps, link=False)
     n = v.positive("batch", batch)
     ctx = v.non_negative("context_tokens", context_tokens)
-    kv = v.non_negative("kv_bytes_per_token", kv_bytes_per_token)
+    kv = v.bounded("kv_bytes_per_token", "kv_bytes_per_token", kv_bytes_per_token, v.non_negative)
     return v.out(n * bw * GB / (P * b + n * ctx * kv))

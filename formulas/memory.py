@@ -193,7 +193,7 @@ def gpu_count_mem(P, bytes_per_param=18, activation_factor=1.25, gpu_memory_GB=8
     """
     P = v.params("P", P, use="total")
     b = _bytes("bytes_per_param", bytes_per_param)
-    f = v.at_least("activation_factor", activation_factor, 1.0)
+    f = v.multiplier("activation_factor", activation_factor)
     m = v.gigabytes("gpu_memory_GB", gpu_memory_GB)
     n = P * b * f / GB / m
     return v.out(round_up_count(n) if round_up else n)
@@ -222,8 +222,8 @@ def infer_mem_gb(P, bytes_per_param=2, overhead=1.2):
     840.0
     """
     P = v.params("P", P, use="total")
-    b = _bytes("bytes_per_param", bytes_per_param)
-    o = v.at_least("overhead", overhead, 1.0)
+    b = v.bytes_per_value("bytes_per_param", bytes_per_param)
+    o = v.multiplier("overhead", overhead)
     return v.out(o * P * b / GB)
 
 
@@ -250,7 +250,7 @@ def weights_gb(P, bytes_per_param):
     (28.0, 3.5)
     """
     P = v.params("P", P, use="total")
-    return v.out(P * _bytes("bytes_per_param", bytes_per_param) / GB)
+    return v.out(P * v.bytes_per_value("bytes_per_param", bytes_per_param) / GB)
 
 
 def act_mem_gb(L, b, s, h, a, bytes=2, tp=1, sequence_parallel=False, recompute="none"):

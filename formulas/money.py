@@ -100,7 +100,7 @@ def cloud_cost_usd(gpu_hours, usd_per_gpu_hour):
     >>> cloud_cost_usd(2.788e6, 2)
     5576000.0
     """
-    return v.out(_usd("gpu_hours", gpu_hours) * _usd("usd_per_gpu_hour", usd_per_gpu_hour))
+    return v.out(_usd("gpu_hours", gpu_hours) * v.rent("usd_per_gpu_hour", usd_per_gpu_hour))
 
 
 def tco_per_gpu_hour(unit_price_usd, years, tdp_w, pue, usd_per_kwh, utilisation=1,
@@ -187,7 +187,7 @@ def buy_vs_rent_breakeven_months(unit_price_usd, usd_per_gpu_hour, tdp_w, pue, u
     15.3
     """
     price = _usd("unit_price_usd", unit_price_usd)
-    rent = _usd("usd_per_gpu_hour", usd_per_gpu_hour)
+    rent = v.rent("usd_per_gpu_hour", usd_per_gpu_hour)
     energy = _energy_per_hour(tdp_w, pue, usd_per_kwh)
     util = v.fraction("utilisation", utilisation)
     saved = rent - energy
@@ -242,5 +242,5 @@ def train_cost_usd(P, T, TFLOPS, N, MFU, usd_per_gpu_hour, flops_per_param_token
     n = v.positive("N", N)
     g = v.fraction("goodput", assumption("goodput") if goodput is None else goodput)
     hours = gpu_hours(P, T, TFLOPS, MFU, flops_per_param_token)
-    usd = hours / g * _usd("usd_per_gpu_hour", usd_per_gpu_hour)
+    usd = hours / g * v.rent("usd_per_gpu_hour", usd_per_gpu_hour)
     return v.out(usd + 0 * n)  # N only shapes the result: cost = N x wall-clock hours

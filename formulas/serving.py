@@ -63,13 +63,7 @@ __all__ = [
 # ------------------------------------------------------------------------- checks
 
 def _bytes_per_param(x):
-    a = v.positive("bytes_per_param", x)
-    bad = a > 16
-    if np.any(bad):
-        raise InvalidInputError("bytes_per_param is bytes per weight (2 for bf16, 0.5 for int4), "
-                                f"got {float(np.max(a)):g}", arg="bytes_per_param", value=x,
-                                code="#NUM!")
-    return a
+    return v.bytes_per_value("bytes_per_param", x)
 
 
 def _kv(x, required: bool = False):
@@ -78,16 +72,7 @@ def _kv(x, required: bool = False):
         raise InvalidInputError("kv_bytes_per_token must be greater than 0: use "
                                 "KV_BYTES_PER_TOKEN(\"llama-2-7b\") -> 524288",
                                 arg="kv_bytes_per_token", value=x, code="#NUM!")
-    small = (a > 0) & (a < 1000)
-    if np.any(small):
-        raise ImplausibleUnitError(
-            f"kv_bytes_per_token is in bytes per token (Llama-2-7B: 524288), got "
-            f"{float(a[small].flat[0]) if a.ndim else float(a):g}: give bytes, not MB or GB",
-            arg="kv_bytes_per_token", value=x)
-    if np.any(a > 1e8):
-        raise ImplausibleUnitError("kv_bytes_per_token above 100 MB per token is implausible: "
-                                   "give bytes per token (Llama-2-7B: 524288)",
-                                   arg="kv_bytes_per_token", value=x)
+    v.bounded("kv_bytes_per_token", "kv_bytes_per_token", a, v.non_negative)
     return a
 
 
@@ -537,7 +522,7 @@ def cost_per_m_tokens(tokens_per_s, usd_per_gpu_hour, gpus=1, utilisation=1):
     0.4167
     """
     tps = v.positive("tokens_per_s", tokens_per_s)
-    usd = v.non_negative("usd_per_gpu_hour", usd_per_gpu_hour)
+    usd = v.rent("usd_per_gpu_hour", usd_per_gpu_hour)
     n = v.positive("gpus", gpus)
     util = v.fraction("utilisation", utilisation)
     return v.out(usd * n / (tps * SECONDS_PER_HOUR * util) * 1e6)

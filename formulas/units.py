@@ -6,9 +6,16 @@ Decimal and binary prefixes are kept apart: the project's GB is 10**9 bytes
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .errors import InvalidInputError, UnknownNameError
+
+#: A number as a cell holds it as text: optional sign, digits with an optional decimal
+#: point, optional exponent. Nothing else (no "_", no "inf"/"nan", no stray signs) is read
+#: as a number, so "-2" stays negative and "1e-1" stays 0.1.
+NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 __all__ = [
     "GB",
@@ -81,7 +88,10 @@ def bytes_per_param(precision: str | float) -> float:
     UnknownNameError
         For an unknown precision name; the message lists the accepted ones.
     InvalidInputError
-        For a byte count that is not positive or above 16.
+        For a byte count that is not positive.
+    ImplausibleUnitError
+        For a byte count below 0.125 (1 bit) or above 8: bits typed for bytes (16 for
+        bf16), limits of ``bytes_per_value`` in ``formulas/data/bounds.csv``.
 
     Notes
     -----
@@ -103,22 +113,23 @@ def bytes_per_param(precision: str | float) -> float:
     (0.53125, 0.5625)
     """
     if isinstance(precision, str):
-        key = precision.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+        text = precision.strip()
+        if NUMBER_TEXT.fullmatch(text):  # a byte count typed as text: read it exactly
+            return bytes_per_param(float(text))
+        key = text.lower().replace("-", "").replace("_", "").replace(" ", "")
         try:
             return PRECISION_BYTES[key]
         except KeyError:
-            try:
-                number = float(key)
-            except ValueError:
-                raise UnknownNameError(
-                    f"precision '{precision.strip()}' is unknown: use one of "
-                    f"{', '.join(_CANONICAL)} or a byte count such as 2",
-                    arg="precision", value=precision) from None
-            return bytes_per_param(number)
+            raise UnknownNameError(
+                f"precision '{text}' is unknown: use one of "
+                f"{', '.join(_CANONICAL)} or a byte count such as 2",
+                arg="precision", value=precision) from None
     value = float(precision)
-    if not np.isfinite(value) or value <= 0 or value > 16:
+    if not np.isfinite(value) or value <= 0:
         raise InvalidInputError(
-            f"precision must be a byte count between 0 and 16, got {value:g}: "
+            f"precision must be a positive byte count, got {value:g}: "
             "use 2 for bf16 or a name such as 'bf16'",
             arg="precision", value=precision, code="#NUM!")
-    return value
+    from .bounds import check
+
+    return float(check("bytes_per_value", "precision", np.asarray(value)))

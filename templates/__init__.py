@@ -20,9 +20,9 @@ planner's own sheets and catalogs exist (the catalogs are then moved to the end)
 ``names`` maps every defined name to a description. A builder creates its sheet and writes
 formulas over the names, reusing the shared helpers::
 
-    from templates import build_budget_planner
-    from templates.sheets import Form, Rule, finish_sheet
-    from templates.styles import style
+    from llm_budget_planner.templates import build_budget_planner
+    from llm_budget_planner.templates.sheets import Form, Rule, finish_sheet
+    from llm_budget_planner.templates.styles import style
 
     def parallel_plan_sheet(wb, names):
         ws = wb.create_sheet("Parallel plan")

@@ -24,8 +24,9 @@ from openpyxl.chart import BarChart, Reference, ScatterChart, Series
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.pagebreak import Break
 
-from formulas.assumptions import assumption
-from formulas.catalog import GpuPrice, GpuSpec, ModelSpec, gpu_catalog, gpu_prices, model_catalog
+from llm_budget_planner.formulas.assumptions import assumption
+from llm_budget_planner.formulas.catalog import (GpuPrice, GpuSpec, ModelSpec, gpu_catalog,
+                                                 gpu_prices, model_catalog)
 
 from .catalog_sheets import (CUSTOM_MODEL, write_gpu_sheet, write_lists_sheet, write_model_sheet,
                              write_price_sheet)

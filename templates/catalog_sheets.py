@@ -16,8 +16,8 @@ from typing import Iterable, Mapping, Sequence
 from openpyxl.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from formulas.arch import resolve_model
-from formulas.catalog import GpuPrice, GpuSpec, ModelSpec
+from llm_budget_planner.formulas.arch import resolve_model
+from llm_budget_planner.formulas.catalog import GpuPrice, GpuSpec, ModelSpec
 
 from .sheets import (Rule, add_rule, define_name, finish_sheet, header_row, put_text,
                      sheet_heading)
@@ -60,7 +60,7 @@ MODEL_COLUMNS = (
     ("layers", "Layers", "count", "Model_Layers"),
     ("hidden", "Hidden size", "count", "Model_Hidden"),
     ("vocab", "Vocabulary", "count", "Model_Vocab"),
-    ("ffn", "FFN size", "count", None),
+    ("ffn", "FFN size", "count", "Model_FFN"),
     ("heads", "Heads", "count", "Model_Heads"),
     ("kv_heads", "KV heads", "count", "Model_KVHeads"),
     ("experts", "Experts", "count", None),

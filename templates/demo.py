@@ -9,9 +9,9 @@
   core computes for the same inputs when the workbook is built, and a check cell that
   says ``OK`` when the two agree, so a user sees at once whether the add-in works;
 * an ``xlwings.conf`` sheet that tells the xlwings add-in which Python module holds the
-  functions (``UDF Modules``) and where the project is (``PYTHONPATH``, the folder it was
-  built from); the add-in reads the keys in column A from A1 down to the first blank
-  cell, so notes live in column D.
+  functions (``UDF Modules``); it holds no path of the machine that built it (a user adds
+  ``PYTHONPATH`` to run from a clone that is not installed); the add-in reads the keys in
+  column A from A1 down to the first blank cell, so notes live in column D.
 
 The formulas show ``#NAME?`` until the functions are imported (README: "Using the
 functions in Excel").
@@ -28,12 +28,13 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from llm_budget_planner.templates.portable import make_portable
+
 __all__ = ["DEMO_NAME", "FIRST_ROW", "COLUMNS", "example_inputs", "parse_example_call",
            "evaluate_input", "array_constant", "first_number", "demo_rows", "build_demo",
            "write_demo"]
 
 DEMO_NAME = "llm_functions_demo.xlsx"
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 FIRST_ROW = 5
 COLUMNS = {"function": "A", "category": "B", "answers": "C", "arguments": "D",
            "formula": "E", "core": "F", "check": "G", "note": "H"}
@@ -114,7 +115,7 @@ def parse_example_call(name: str, example: str) -> tuple | None:
 def evaluate_input(value):
     """An input cell's value as the core sees it: formula text is computed by its function."""
     if isinstance(value, str) and value.startswith("="):
-        from addin._excel import REGISTRY
+        from llm_budget_planner.addin._excel import REGISTRY
 
         name, args = _parse_call(value[1:])
         return REGISTRY[name](*(evaluate_input(a) for a in args))
@@ -143,9 +144,9 @@ def _first_sentence(doc: str) -> str:
 
 def demo_rows() -> list[dict]:
     """One dict per Excel function, in reference order, with the core's value."""
-    from addin.lite import functions_by_module
-    from addin.reference import GROUP_ORDER
-    from addin._excel import REGISTRY
+    from llm_budget_planner.addin.lite import functions_by_module
+    from llm_budget_planner.addin.reference import GROUP_ORDER
+    from llm_budget_planner.addin._excel import REGISTRY
 
     names = [n for names in functions_by_module().values() for n in names]
     order = {g: i for i, g in enumerate(GROUP_ORDER)}
@@ -190,7 +191,7 @@ def _number_format(value) -> str:
 
 def build_demo() -> Workbook:
     """The demo workbook (not yet saved)."""
-    from addin.lite import classic_udf_modules
+    from llm_budget_planner.addin.lite import classic_udf_modules
 
     rows = demo_rows()
     wb = Workbook()
@@ -274,15 +275,14 @@ def build_demo() -> Workbook:
     conf = wb.create_sheet("xlwings.conf")
     conf["A1"] = "UDF Modules"
     conf["B1"] = ";".join(classic_udf_modules())
-    conf["A2"] = "PYTHONPATH"
-    conf["B2"] = str(PROJECT_DIR)
     notes = [
         "Settings the xlwings add-in reads for this workbook (keys in column A from A1 down "
         "to the first blank cell, values in column B).",
         "UDF Modules: the Python module that holds the functions (it imports the others).",
-        "PYTHONPATH: the project folder this workbook was built from, so the functions are "
-        "found there even before pip install (numpy, pydantic and xlwings must be installed "
-        "in the add-in's Python either way). A folder that does not exist is ignored.",
+        "The package must be installed in the add-in's Python (pip install, or pip install -e "
+        "from a clone). To use a clone without installing it, add a row PYTHONPATH in A2 "
+        "with the project folder in B2 (this sheet ships without one: a built workbook holds "
+        "no path of the machine that built it).",
         "If the add-in uses a different Python than the one you installed into, set "
         "Interpreter (or Conda Path and Conda Env) in the xlwings ribbon tab.",
         "After an upgrade of this package or of xlwings: xlwings tab > Import Functions "
@@ -297,7 +297,7 @@ def build_demo() -> Workbook:
         conf[f"D{r}"].alignment = Alignment(wrap_text=True, vertical="top")
         conf.row_dimensions[r].height = 15 * max(1, -(-len(text) // 105))
     _print_setup(conf, None)
-    return wb
+    return make_portable(wb)
 
 
 def _print_setup(ws, title_rows: str | None) -> None:
@@ -319,6 +319,6 @@ def _print_setup(ws, title_rows: str | None) -> None:
 
 def write_demo(out_dir: Path) -> Path:
     """Build the demo workbook and save it atomically as ``out_dir/llm_functions_demo.xlsx``."""
-    from templates.output import save_workbook
+    from llm_budget_planner.templates.output import save_workbook
 
     return save_workbook(build_demo(), Path(out_dir) / DEMO_NAME)

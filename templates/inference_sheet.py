@@ -21,7 +21,7 @@ from typing import Mapping
 
 from openpyxl.workbook import Workbook
 
-from formulas.assumptions import assumption
+from llm_budget_planner.formulas.assumptions import assumption
 
 from .catalog_sheets import CUSTOM_MODEL
 from .sheets import Form, Rule, finish_sheet, sheet_heading

@@ -20,7 +20,7 @@ from typing import Mapping
 
 from openpyxl.workbook import Workbook
 
-from formulas import catalog, plan
+from llm_budget_planner.formulas import catalog, plan
 
 from .budget import DEFAULT_GPU, DEFAULT_GPU_COUNT, DEFAULT_MODEL
 from .defaults import default

@@ -21,8 +21,9 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook import Workbook
 
-from formulas.assumptions import assumption
-from formulas.catalog import GpuPrice, GpuSpec, ModelSpec, gpu_catalog, gpu_prices, model_catalog
+from llm_budget_planner.formulas.assumptions import assumption
+from llm_budget_planner.formulas.catalog import (GpuPrice, GpuSpec, ModelSpec, gpu_catalog,
+                                                 gpu_prices, model_catalog)
 
 from .budget import (DEFAULT_GPU, DEFAULT_MODEL, PRECISIONS, SheetBuilder, _lookup,
                      _roundup_count, excel_serial, first_of_next_month)

@@ -25,15 +25,15 @@ from typing import Mapping
 
 from openpyxl.workbook import Workbook
 
-from formulas.api_prices import api_prices
-from formulas.serving_fleet import (
+from llm_budget_planner.formulas.api_prices import api_prices
+from llm_budget_planner.formulas.serving_fleet import (
     HOURS_PER_MONTH,
     _batches,
     _cap,
     default_usd_per_gpu_hour,
     serve_schedule,
 )
-from formulas.serving_step import (
+from llm_budget_planner.formulas.serving_step import (
     check_weights_fit,
     replica,
     resolve_precision,

@@ -26,6 +26,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from .portable import make_portable
 from .safe import set_text
 from .styles import style
 
@@ -295,27 +296,6 @@ def column_letters(start: int, count: int) -> Iterable[str]:
     return (get_column_letter(start + i) for i in range(count))
 
 
-_EXPONENT = re.compile(r'("[^"]*")|(?<![A-Za-z0-9_.$])(\d+(?:\.\d+)?)E(\d)')
-
-
-def excel_number_text(formula: str) -> str:
-    """Formula text with exponents as Excel writes them (``1E12`` -> ``1E+12``), text in
-    quotes unchanged.
-
-    >>> excel_number_text('=A1*1E12/1E-9&"1E9"')
-    '=A1*1E+12/1E-9&"1E9"'
-    """
-    return _EXPONENT.sub(lambda m: m.group(1) or f"{m.group(2)}E+{m.group(3)}", formula)
-
-
-def excel_numbers(ws: Worksheet) -> None:
-    """Rewrite every formula of ``ws`` with Excel's exponent notation."""
-    for row in ws.iter_rows():
-        for c in row:
-            if c.data_type == "f" and isinstance(c.value, str):
-                c.value = excel_number_text(c.value)
-
-
 def footer(ws: Worksheet, built) -> None:
     """Printed footer: file, sheet, page of pages and the build date."""
     ws.oddFooter.center.text = f"&F - &A - page &P of &N - built {built.isoformat()}"
@@ -329,11 +309,10 @@ def finish_planner(wb: Workbook, names: dict[str, str], catalog_sheets: Sequence
     the workbook on its first sheet."""
     for builder in extra_sheets:
         builder(wb, dict(names))
-    for ws in wb.worksheets:
-        if built is not None:
+    if built is not None:
+        for ws in wb.worksheets:
             footer(ws, built)
-        excel_numbers(ws)
     for ws in catalog_sheets:
         wb.move_sheet(ws, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(ws.title))
     wb.active = 0
-    return wb
+    return make_portable(wb)

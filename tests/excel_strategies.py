@@ -22,9 +22,9 @@ import re
 
 from hypothesis import strategies as st
 
-import addin
-from addin._excel import REGISTRY
-from formulas import catalog
+from llm_budget_planner import addin
+from llm_budget_planner.addin._excel import REGISTRY
+from llm_budget_planner.formulas import catalog
 
 ERROR_CODES = ("#VALUE!", "#NUM!", "#N/A")
 
@@ -33,7 +33,7 @@ def load_all_udfs() -> dict:
     """Import every ``addin.udfs*`` module so that REGISTRY holds every Excel function."""
     for mod in pkgutil.iter_modules(addin.__path__):
         if mod.name.startswith("udfs"):
-            importlib.import_module(f"addin.{mod.name}")
+            importlib.import_module(f"llm_budget_planner.addin.{mod.name}")
     return REGISTRY
 
 

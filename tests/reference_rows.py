@@ -16,7 +16,7 @@ def load_rows(filename: str) -> list[dict]:
 
 def evaluate(expr: str):
     """Evaluate a reference expression with the Excel functions as its only names."""
-    import addin.udfs as udfs
+    import llm_budget_planner.addin.udfs as udfs
 
     names = {k: getattr(udfs, k) for k in dir(udfs) if k.isupper()}
     names.update({"True": True, "False": False})

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-import formulas as core
-from addin import udfs
-from formulas import catalog
-from formulas.arch import count_params, resolve_model
-from formulas.hf_config import row_from_hf_config
+from llm_budget_planner import formulas as core
+from llm_budget_planner.addin import udfs
+from llm_budget_planner.formulas import catalog
+from llm_budget_planner.formulas.arch import count_params, resolve_model
+from llm_budget_planner.formulas.hf_config import row_from_hf_config
 
 ROOT = Path(__file__).resolve().parents[1]
 HF = ROOT / "tests" / "data" / "hf_configs"

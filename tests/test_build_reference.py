@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import build
-from addin.reference import readme_table, reference_markdown
+from llm_budget_planner.addin.reference import readme_table, reference_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +21,7 @@ def test_readme_table_is_current():
 
 
 def test_every_function_is_in_the_reference():
-    from addin._excel import REGISTRY
+    from llm_budget_planner.addin._excel import REGISTRY
 
     doc = reference_markdown()
     for name in REGISTRY:

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-import formulas as core
-from formulas import catalog
-from formulas.errors import UnknownNameError
+from llm_budget_planner import formulas as core
+from llm_budget_planner.formulas import catalog
+from llm_budget_planner.formulas.errors import UnknownNameError
 
 # Dense BF16 (FP16 for V100) tensor TFLOPS and memory as printed on the vendors' datasheets.
 # Where the datasheet headline is with 2:4 sparsity, the dense value is half of it.

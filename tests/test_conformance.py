@@ -26,9 +26,9 @@ import typing
 import numpy as np
 import pytest
 
-from addin import lite
-from addin._excel import CATEGORY, REGISTRY
-from templates.demo import evaluate_input, example_inputs
+from llm_budget_planner.addin import lite
+from llm_budget_planner.addin._excel import CATEGORY, REGISTRY
+from llm_budget_planner.templates.demo import evaluate_input, example_inputs
 
 FUNCTIONS = [n for names in lite.functions_by_module().values() for n in names]
 NUMERIC_KINDS = {"number", "bytes", "tflops", "gpumem", "membw"}

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from addin import lite
-from addin._excel import CATEGORY, REGISTRY
+from llm_budget_planner.addin import lite
+from llm_budget_planner.addin._excel import CATEGORY, REGISTRY
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -84,7 +84,11 @@ SCRIPT = textwrap.dedent("""
     first = importlib.import_module(modules.split(";")[0])
     arg_options = {name: [a["options"] for a in getattr(first, name).__xlfunc__["args"]]
                    for name in dir(first) if hasattr(getattr(first, name), "__xlfunc__")}
-    print(json.dumps({"vba": imported, "options": options, "arg_options": arg_options}))
+    ret_converters = {name: getattr(getattr(first, name).__xlfunc__["ret"]["options"].get(
+                          "convert"), "__name__", None)
+                      for name in dir(first) if hasattr(getattr(first, name), "__xlfunc__")}
+    print(json.dumps({"vba": imported, "options": options, "arg_options": arg_options,
+                      "ret_converters": ret_converters}))
 """)
 
 
@@ -157,3 +161,10 @@ def test_every_argument_is_read_as_a_2d_range_with_error_cells_as_text(imported)
     its text (#N/A ...) instead of as an empty cell."""
     for name, options in imported["arg_options"].items():
         assert options == [{"ndim": 2, "err_to_str": True}] * len(REGISTRY[name].__udf__.params)
+
+
+def test_every_range_result_goes_through_the_error_cells_converter(imported):
+    """xlwings applies the return converter when it hands a result to Excel: it turns the
+    error messages of a range result into real error values (tests/test_range_errors.py)."""
+    converters = imported["ret_converters"]
+    assert converters and set(converters.values()) == {"ErrorCells"}, converters

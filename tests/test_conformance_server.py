@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from addin import lite
-from addin._excel import REGISTRY
-from templates.demo import evaluate_input, example_inputs
+from llm_budget_planner.addin import lite
+from llm_budget_planner.addin._excel import REGISTRY
+from llm_budget_planner.templates.demo import evaluate_input, example_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 

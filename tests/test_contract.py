@@ -8,8 +8,8 @@ import inspect
 
 import pytest
 
-import addin.udfs as udfs
-from addin._excel import REGISTRY
+import llm_budget_planner.addin.udfs as udfs
+from llm_budget_planner.addin._excel import REGISTRY
 
 E = inspect.Parameter.empty
 CONTRACT = {

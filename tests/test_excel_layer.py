@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-import addin.udfs as x
-from addin._excel import REGISTRY, Arg, udf
+import llm_budget_planner.addin.udfs as x
+from llm_budget_planner.addin._excel import REGISTRY, Arg, udf
 
 
 def is_error(value, code=None):

@@ -4,9 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import addin.udfs as x
-import formulas as core
-from formulas.assumptions import assumption
+import llm_budget_planner.addin.udfs as x
+from llm_budget_planner import formulas as core
+from llm_budget_planner.formulas.assumptions import assumption
 
 SETTINGS = settings(max_examples=150, deadline=None)
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import formulas as core
-from formulas.errors import (
+from llm_budget_planner import formulas as core
+from llm_budget_planner.formulas.errors import (
     FormulasError,
     ImplausibleUnitError,
     InfeasibleError,

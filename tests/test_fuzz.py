@@ -228,7 +228,7 @@ def test_a_missing_required_argument_is_named(name):
 
 # ------------------------------------------------------------------- physics through Excel
 
-import addin.udfs as x  # noqa: E402
+import llm_budget_planner.addin.udfs as x  # noqa: E402
 from tests import strategies as s  # noqa: E402
 
 PHYSICS = settings(max_examples=100, deadline=None, database=None)

@@ -14,10 +14,10 @@ import pytest
 from openpyxl import load_workbook
 
 import build
-from formulas import catalog, memory, money, serving, training
-from templates.catalog_sheets import example_price
-from templates.gpu_comparison import SHEET, priced_gpus
-from templates.output import save_workbook
+from llm_budget_planner.formulas import catalog, memory, money, serving, training
+from llm_budget_planner.templates.catalog_sheets import example_price
+from llm_budget_planner.templates.gpu_comparison import SHEET, priced_gpus
+from llm_budget_planner.templates.output import save_workbook
 from tests import libreoffice as lo
 from tests.test_workbooks import read_named, set_input
 

@@ -6,7 +6,7 @@ import inspect
 
 import pytest
 
-import addin.udfs as udfs
+import llm_budget_planner.addin.udfs as udfs
 
 E = inspect.Parameter.empty
 CONTRACT = {

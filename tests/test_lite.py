@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from addin import lite
-from templates.demo import evaluate_input, example_inputs
+from llm_budget_planner.addin import lite
+from llm_budget_planner.templates.demo import evaluate_input, example_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 # Pure-Python packages from PyPI, or packages Pyodide builds itself.
@@ -43,7 +44,7 @@ def _run(script: str, tmp: Path, env: dict | None = None) -> subprocess.Complete
 
 
 def _expected():
-    from addin._excel import REGISTRY
+    from llm_budget_planner.addin._excel import REGISTRY
 
     names = [n for ns in lite.functions_by_module().values() for n in ns]
     cases = {}
@@ -68,7 +69,7 @@ def test_main_py_imports_alone_and_every_function_works(bundle, tmp_path):
         cases = json.loads({json.dumps(json.dumps(cases))})
         results = {{n: main[n](*c[0]) for n, c in cases.items()}}
         files = sorted({{getattr(m, "__file__", "") or "" for k, m in sys.modules.items()
-                        if k.split(".")[0] in ("formulas", "addin")}})
+                        if k.split(".")[0] == "llm_budget_planner"}})
         print(json.dumps({{"names": sorted(main["__all__"]),
                           "callable": sorted(k for k in main["__all__"] if callable(main[k])),
                           "xlfunc": sorted(k for k in main["__all__"]
@@ -100,11 +101,11 @@ def test_a_second_paste_replaces_the_first(bundle, tmp_path):
     script = textwrap.dedent(f"""
         import runpy, sys
         runpy.run_path({str(bundle['main.py'])!r}, run_name="main")
-        import formulas
+        from llm_budget_planner import formulas
         first = getattr(formulas, "BUNDLE_MARKER", None)
         again = runpy.run_path({str(bundle['main.py'])!r}, run_name="main")
         main = runpy.run_path({str(second)!r}, run_name="main")
-        import formulas
+        from llm_budget_planner import formulas
         print(first, formulas.BUNDLE_MARKER, main["TRAIN_DAYS"](175E9, 300E9, 1024, 312, 0.45))
     """)
     proc = _run(script, tmp_path)
@@ -117,7 +118,7 @@ def test_a_second_paste_replaces_the_first(bundle, tmp_path):
 def test_bundle_carries_every_function_module_and_the_catalogs():
     sources = lite.bundle_sources()
     for module in lite.udf_module_names():
-        assert module.replace(".", "/") + ".py" in sources
+        assert module.split(".", 1)[1].replace(".", "/") + ".py" in sources
     assert "addin/_excel.py" in sources
     assert {"formulas/data/gpus.csv", "formulas/data/models.csv"} <= set(sources)
     # Only text the carried code needs; nothing built, nothing that only build.py uses.
@@ -177,3 +178,38 @@ def test_in_pyodide_errors_raise_xlwings_error(bundle, tmp_path):
     # Llama 7B training state on 24 GB cards: 7E9·18·1.25/24E9 = 6.6 -> 7 GPUs.
     assert got["column"][0] == [7]
     assert got["column"][1][0].startswith("#NUM! P is a raw parameter count")
+
+
+def test_other_packages_and_planted_folders_are_left_alone(bundle, tmp_path):
+    """The bundle imports under its own name, never removes another package's modules, and
+    writes to a folder created by this run, so a folder planted beforehand is never used."""
+    planted = tmp_path / "llm_budget_planner_planted" / "llm_budget_planner" / "formulas"
+    planted.mkdir(parents=True)
+    (planted / "__init__.py").write_text("def train_days(*a):\n    return 42\n")
+    script = textwrap.dedent(f"""
+        import runpy, sys, types
+        for name in ("formulas", "addin", "templates"):
+            sys.modules[name] = types.ModuleType(name)
+            sys.modules[name].MARK = name
+        main = runpy.run_path({str(bundle['main.py'])!r}, run_name="main")
+        print(sys.modules["formulas"].MARK, sys.modules["addin"].MARK,
+              main["TRAIN_DAYS"](175E9, 300E9, 1024, 312, 0.45))
+    """)
+    proc = _run(script, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    formulas_mark, addin_mark, days = proc.stdout.split()
+    assert (formulas_mark, addin_mark) == ("formulas", "addin")
+    assert float(days) == pytest.approx(33.8118, rel=1e-4)
+
+
+def test_a_file_that_does_not_match_its_hash_is_refused(bundle, tmp_path):
+    text = bundle["main.py"].read_text(encoding="utf-8")
+    start = text.index("_SHA256 = {")
+    tampered = text[:start] + re.sub(r"('formulas/units\.py': )'[0-9a-f]{64}'",
+                                     r"\1'" + "0" * 64 + "'", text[start:], count=1)
+    assert tampered != text
+    path = tmp_path / "tampered_main.py"
+    path.write_text(tampered, encoding="utf-8")
+    proc = _run(f"import runpy; runpy.run_path({str(path)!r}, run_name='main')", tmp_path)
+    assert proc.returncode != 0
+    assert "formulas/units.py does not match its hash" in proc.stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from addin import lite
+from llm_budget_planner.addin import lite
 
 PROJECT = os.environ.get("PYODIDE_NODE_PROJECT", "")
 

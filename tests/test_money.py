@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import addin.udfs as x
-import formulas as core
-from formulas import catalog
-from formulas.assumptions import assumption, assumptions
+import llm_budget_planner.addin.udfs as x
+from llm_budget_planner import formulas as core
+from llm_budget_planner.formulas import catalog
+from llm_budget_planner.formulas.assumptions import assumption, assumptions
 from tests import strategies as s
 
 SETTINGS = settings(max_examples=100, deadline=None)

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import addin.udfs as x
-import formulas as core
-from formulas import plan
+import llm_budget_planner.addin.udfs as x
+from llm_budget_planner import formulas as core
+from llm_budget_planner.formulas import plan
 from tests.reference_rows import check_row, load_rows
 
 PLANS = load_rows("published_plans.csv")

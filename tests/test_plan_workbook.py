@@ -13,10 +13,10 @@ import datetime as dt
 import pytest
 from openpyxl import load_workbook
 
-from formulas import plan
-from templates import build_budget_planner
-from templates.output import save_workbook
-from templates.parallel_plan import SHEET, TOP, parallel_plan_sheet, plan_inputs
+from llm_budget_planner.formulas import plan
+from llm_budget_planner.templates import build_budget_planner
+from llm_budget_planner.templates.output import save_workbook
+from llm_budget_planner.templates.parallel_plan import SHEET, TOP, parallel_plan_sheet, plan_inputs
 from tests import libreoffice as lo
 from tests.test_workbooks import read_named, set_input
 

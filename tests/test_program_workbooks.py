@@ -9,15 +9,15 @@ import datetime as dt
 import pytest
 from openpyxl import load_workbook
 
-import formulas as core
-from templates import build_budget_planner, build_procurement_planner
-from templates.buy_vs_rent import MONTHS, buy_vs_rent_sheet
-from templates.buy_vs_rent import SHEET as BVR_SHEET
-from templates.inference_sheet import SHEET as INF_SHEET
-from templates.inference_sheet import inference_sheet
-from templates.output import save_workbook
-from templates.program_sheet import SHEET as PROG_SHEET
-from templates.program_sheet import program_sheet
+from llm_budget_planner import formulas as core
+from llm_budget_planner.templates import build_budget_planner, build_procurement_planner
+from llm_budget_planner.templates.buy_vs_rent import MONTHS, buy_vs_rent_sheet
+from llm_budget_planner.templates.buy_vs_rent import SHEET as BVR_SHEET
+from llm_budget_planner.templates.inference_sheet import SHEET as INF_SHEET
+from llm_budget_planner.templates.inference_sheet import inference_sheet
+from llm_budget_planner.templates.output import save_workbook
+from llm_budget_planner.templates.program_sheet import SHEET as PROG_SHEET
+from llm_budget_planner.templates.program_sheet import program_sheet
 from tests import libreoffice as lo
 from tests.test_workbooks import ERRORS, read_named, set_input
 

@@ -5,8 +5,8 @@ import math
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import addin.udfs as x
-import formulas as core
+import llm_budget_planner.addin.udfs as x
+from llm_budget_planner import formulas as core
 from tests import strategies as s
 
 SETTINGS = settings(max_examples=150, deadline=None)

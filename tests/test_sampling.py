@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import addin.udfs as x
-import formulas as core
+import llm_budget_planner.addin.udfs as x
+from llm_budget_planner import formulas as core
 
 SETTINGS = settings(max_examples=150, deadline=None)
 

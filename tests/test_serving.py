@@ -10,9 +10,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import addin.udfs as x
-import formulas as core
-from formulas.errors import FormulasError, InfeasibleError
+import llm_budget_planner.addin.udfs as x
+from llm_budget_planner import formulas as core
+from llm_budget_planner.formulas.errors import FormulasError, InfeasibleError
 
 SETTINGS = settings(max_examples=100, deadline=None)
 GPUS = ["a100-sxm-80gb", "h100-sxm", "h200-sxm", "rtx-4090", "l40s", "mi300x", "b200"]

@@ -6,9 +6,9 @@ import math
 import pytest
 from openpyxl.utils.formulas import validate
 
-import addin.udfs as x
-from templates import build_budget_planner
-from templates.serving_sheet import DEFAULTS, SHEET, serving_sheet, serving_table
+import llm_budget_planner.addin.udfs as x
+from llm_budget_planner.templates import build_budget_planner
+from llm_budget_planner.templates.serving_sheet import DEFAULTS, SHEET, serving_sheet, serving_table
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +76,7 @@ SCENARIOS = {
 
 @pytest.fixture(scope="module")
 def recalculated(lo_profile, tmp_path_factory):
-    from templates.output import save_workbook
+    from llm_budget_planner.templates.output import save_workbook
     from tests import libreoffice as lo
     from tests.test_workbooks import set_input
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import addin.udfs as x
-import formulas as core
-from formulas import serving_step as ss
+import llm_budget_planner.addin.udfs as x
+from llm_budget_planner import formulas as core
+from llm_budget_planner.formulas import serving_step as ss
 from tests.reference_rows import evaluate, load_rows
 
 CALIBRATION = load_rows("serving_calibration.csv")
@@ -93,7 +93,7 @@ def test_moe_batch1_decode_between_dense_of_total_and_dense_of_active(gpu, tp):
     active parameters and the same shape (its prefill reads every expert)."""
     from dataclasses import replace
 
-    from formulas.serving import _static_tokens_per_s
+    from llm_budget_planner.formulas.serving import _static_tokens_per_s
 
     m = core.model("mixtral-8x7b")
     moe = x.SERVE_TOKENS_PER_S("mixtral-8x7b", "bf16", gpu, 1, 512, 128, tp, "bf16")

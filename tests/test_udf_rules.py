@@ -4,8 +4,8 @@ import inspect
 
 import pytest
 
-import addin.udfs as udfs
-from addin._excel import REGISTRY
+import llm_budget_planner.addin.udfs as udfs
+from llm_budget_planner.addin._excel import REGISTRY
 
 NAMES = sorted(REGISTRY)
 

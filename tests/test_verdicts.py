@@ -17,7 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 import build
-from templates.output import save_workbook
+from llm_budget_planner.templates.output import save_workbook
 from tests import libreoffice as lo
 from tests.test_workbooks import ERRORS, read_named, set_input
 

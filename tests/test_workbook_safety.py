@@ -24,9 +24,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.formula import Tokenizer
 
-import formulas.catalog as catalog
-from templates import output
-from templates.safe import MAX_CELL_CHARS, is_formula_text, set_text, text_cell
+import llm_budget_planner.formulas.catalog as catalog
+from llm_budget_planner.templates import output
+from llm_budget_planner.templates.safe import MAX_CELL_CHARS, is_formula_text, set_text, text_cell
 
 ROOT = Path(__file__).resolve().parent.parent
 DIST = ROOT / "dist"
@@ -119,7 +119,7 @@ def _builders() -> dict:
     found = {name: (lambda name=name: build.build_workbooks()[name])
              for name in build.build_workbooks()}
     try:
-        from templates.demo import build_demo
+        from llm_budget_planner.templates.demo import build_demo
         found["build_demo"] = build_demo
     except ImportError:
         pass
@@ -185,7 +185,7 @@ def poisoned_catalog(monkeypatch):
     try:  # the workbooks' default inputs carry source text too
         import dataclasses
 
-        from templates import defaults as tdefaults
+        from llm_budget_planner.templates import defaults as tdefaults
     except ImportError:
         pass
     else:
@@ -383,7 +383,7 @@ def test_build_refuses_a_workbook_edited_since_it_was_built(built, capsys):
 def test_a_failure_mid_build_leaves_every_previous_workbook(built, monkeypatch):
     build, out = built
     before = _snapshot(out)
-    import templates
+    from llm_budget_planner import templates
 
     def broken(*args, **kwargs):
         raise RuntimeError("generator bug")
@@ -408,9 +408,9 @@ def test_written_files_get_the_usual_permissions_not_the_temp_files(tmp_path):
 
 def test_control_characters_in_catalog_text_do_not_break_a_build():
     """A catalog note with a control character (XML forbids it) is cleaned, not fatal."""
-    from formulas import catalog
-    from templates import build_budget_planner, build_procurement_planner
-    from templates.output import workbook_bytes
+    from llm_budget_planner.formulas import catalog
+    from llm_budget_planner.templates import build_budget_planner, build_procurement_planner
+    from llm_budget_planner.templates.output import workbook_bytes
 
     gpus = {k: (v.model_copy(update={"notes": "bell\x07 and escape\x1b in a note"})
                 if k == "h100-sxm" else v) for k, v in catalog.gpu_catalog().items()}
@@ -426,8 +426,8 @@ def test_control_characters_in_catalog_text_do_not_break_a_build():
 
 
 def test_formulas_are_portable():
-    """No volatile or engine-dependent constructs in any shipped workbook, and numbers with
-    exponents written as Excel writes them (1E+12)."""
+    """No volatile or engine-dependent constructs in any shipped workbook, and no exponent
+    literal (written as powers of ten by templates.portable, which every engine reads)."""
     import re
 
     import build
@@ -451,7 +451,7 @@ def test_every_sheet_prints_one_page_wide_with_a_footer():
     import datetime as dt
 
     import build
-    from templates.demo import build_demo
+    from llm_budget_planner.templates.demo import build_demo
 
     books = dict(build.build_workbooks())
     books["demo"] = build_demo()

@@ -19,17 +19,17 @@ from openpyxl.utils import FORMULAE
 from openpyxl.utils.datetime import to_excel
 from openpyxl.utils.formulas import validate
 
-import addin.udfs as x
-from formulas import money as core_money
-from formulas.assumptions import assumption
-from formulas import catalog
-from templates import build_budget_planner, build_procurement_planner
-from templates import budget as B
-from templates import procurement as PR
-from templates.catalog_sheets import CUSTOM_MODEL, example_price
-from templates.defaults import default
-from templates.output import OutputError, save_workbook
-from templates.sheets import name_ref, put_text
+import llm_budget_planner.addin.udfs as x
+from llm_budget_planner.formulas import catalog
+from llm_budget_planner.formulas import money as core_money
+from llm_budget_planner.formulas.assumptions import assumption
+from llm_budget_planner.templates import build_budget_planner, build_procurement_planner
+from llm_budget_planner.templates import budget as B
+from llm_budget_planner.templates import procurement as PR
+from llm_budget_planner.templates.catalog_sheets import CUSTOM_MODEL, example_price
+from llm_budget_planner.templates.defaults import default
+from llm_budget_planner.templates.output import OutputError, save_workbook
+from llm_budget_planner.templates.sheets import name_ref, put_text
 from tests import libreoffice as lo
 
 BUILT = dt.date(2026, 11, 23)
