@@ -14,7 +14,7 @@ import math
 import os
 import sys
 
-from llm_budget_planner import formulas  # PyPI's engine, not the project's package (see above)
+import formulas  # PyPI's engine, not the project's package (see above)
 
 
 def _plain(value):
