@@ -2,9 +2,9 @@
 
     <engine venv>/bin/python -I tests/second_engine.py BOOK.xlsx [BOOK.xlsx ...]
 
-Runs in its own virtual environment (``tests/test_second_engine.py`` makes it): PyPI's
-``formulas`` shares its import name with this project's ``formulas`` package, so the two
-never share an environment, and ``-I`` keeps the project folder off ``sys.path``. Prints
+Runs in its own virtual environment (``tests/test_second_engine.py`` makes it), so the
+engine's own dependencies (scipy, schedula ...) stay out of the planner's; ``-I`` keeps the
+project folder, whose ``formulas/`` folder is the planner's core, off ``sys.path``. Prints
 one JSON object: workbook file name -> {"Sheet!A1": value}, where a value is a number,
 text, true/false, or an error code such as "#N/A".
 """
@@ -14,7 +14,7 @@ import math
 import os
 import sys
 
-import formulas  # PyPI's engine, not the project's package (see above)
+import formulas  # PyPI's engine (the planner installs as llm_budget_planner)
 
 
 def _plain(value):

@@ -351,3 +351,45 @@ def test_finetuning_takes_a_model_id_and_its_dimensions():
     assert udfs.FINETUNE_PARAMS("llama-3-8b", "lora", 16) == 2 * 2 * 32 * 4096 * 16
     assert udfs.FINETUNE_MEM_GB("mixtral-8x7b", "full") == \
         udfs.FINETUNE_MEM_GB(46_702_792_704, "full")
+
+
+def _user_catalog(tmp_path, monkeypatch, text):
+    monkeypatch.setenv(catalog.USER_DIR_ENV, str(tmp_path))
+    (tmp_path / "models.csv").write_text(text, encoding="utf-8")
+    catalog.reload_catalogs()
+
+
+def _user_row(model_id, **fields):
+    spec = core.model("qwen3-8b").model_dump()
+    spec.update(id=model_id, name=model_id, **fields)
+    header = list(catalog.ModelSpec.model_fields)
+    cells = ["" if spec[k] is None else str(spec[k]).lower() if isinstance(spec[k], bool)
+             else str(int(spec[k])) if isinstance(spec[k], float) and spec[k].is_integer()
+             else str(spec[k]) for k in header]
+    return ",".join(header) + "\n" + ",".join(f'"{c}"' for c in cells) + "\n"
+
+
+def test_a_user_catalog_saved_with_a_bom_is_read(tmp_path, monkeypatch):
+    try:
+        _user_catalog(tmp_path, monkeypatch, "\ufeff" + _user_row("my-model"))
+        assert udfs.LLM_PARAMS_ARCH("my-model") == core.model("qwen3-8b").params
+    finally:
+        monkeypatch.undo()
+        catalog.reload_catalogs()
+
+
+def test_a_broken_user_catalog_never_breaks_the_shipped_one(tmp_path, monkeypatch):
+    try:
+        # parameters typed in billions: refused with file, line and column
+        _user_catalog(tmp_path, monkeypatch, _user_row("my-model", params=8.19))
+        assert udfs.LLM_PARAMS_ARCH("qwen3-8b") == 8_190_735_360  # shipped ids still work
+        msg = udfs.LLM_PARAMS_ARCH("my-model")
+        assert msg.startswith("#N/A L 'my-model' is neither a number nor a model id")
+        assert "the user catalog was not read" in msg and "line 2 column" in msg \
+            and "(params)" in msg
+        # a shipped id in the user file is not allowed to replace the shipped row
+        _user_catalog(tmp_path, monkeypatch, _user_row("llama-3-8b"))
+        assert core.model("llama-3-8b").params == 8_030_261_248
+    finally:
+        monkeypatch.undo()
+        catalog.reload_catalogs()

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.project_copy import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,12 +47,7 @@ def test_installed_beside_pypi_formulas_and_uninstalled_cleanly(tmp_path, pypi_f
     assert "ExcelModel" in theirs.read_text(encoding="utf-8")
 
     # Build the planner's wheel from a copy of this tree (pip builds in the source folder).
-    src = tmp_path / "src"
-    for name in ("pyproject.toml", "README.md"):
-        (src / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / name, src / name)
-    for name in ("llm_budget_planner", "formulas", "addin", "templates"):
-        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    src = copy_project(tmp_path / "src")
     wheels = tmp_path / "dist"
     built = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
                   "-w", str(wheels), str(src)])

@@ -21,7 +21,8 @@ __all__ = ["plan_assumptions", "plan_assumption", "plan_hardware", "PlanHardware
 
 @functools.cache
 def _assumption_rows() -> tuple[dict, ...]:
-    text = resources.files("formulas").joinpath("data", "plan_assumptions.csv").read_text(
+    text = resources.files(__package__.rpartition(".")[0]).joinpath(  # the formulas package
+        "data", "plan_assumptions.csv").read_text(
         encoding="utf-8")
     rows = []
     for line, raw in enumerate(csv.DictReader(io.StringIO(text)), start=2):
