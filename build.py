@@ -56,13 +56,15 @@ def build_workbooks() -> dict:
     """
     from llm_budget_planner.templates import build_budget_planner, build_procurement_planner
     from llm_budget_planner.templates.buy_vs_rent import buy_vs_rent_sheet
+    from llm_budget_planner.templates.gpu_comparison import gpu_comparison_sheet
     from llm_budget_planner.templates.inference_sheet import inference_sheet
     from llm_budget_planner.templates.parallel_plan import parallel_plan_sheet
     from llm_budget_planner.templates.program_sheet import program_sheet
     from llm_budget_planner.templates.serving_sheet import serving_sheet
 
     budget = build_budget_planner(extra_sheets=[parallel_plan_sheet, inference_sheet,
-                                                program_sheet, serving_sheet])
+                                                program_sheet, serving_sheet,
+                                                gpu_comparison_sheet])
     procurement = build_procurement_planner(extra_sheets=[buy_vs_rent_sheet])
     return {"llm_budget_planner.xlsx": budget, "llm_procurement_planner.xlsx": procurement}
 

@@ -1,4 +1,6 @@
-"""Default inputs of the planning workbooks, each with its source (``templates/data/defaults.csv``).
+"""Default inputs of the planning workbooks, each with its source (``templates/data/defaults.csv``
+for the engineering defaults, ``templates/data/finance_defaults.csv`` for the EXAMPLE prices and
+finance terms).
 
 A default is what a new workbook shows before anyone edits it. Every value carries the
 source it comes from, or says plainly that it is an assumption to replace; the workbooks
@@ -31,11 +33,14 @@ class Default:
 @functools.cache
 def defaults() -> dict[str, Default]:
     """All defaults by name (loaded once from the CSV file; do not mutate)."""
-    text = resources.files(__package__).joinpath("data", "defaults.csv").read_text(encoding="utf-8")
     rows: dict[str, Default] = {}
-    for raw in csv.DictReader(io.StringIO(text)):
-        rows[raw["name"]] = Default(raw["name"], float(raw["value"]), raw["unit"], raw["source"],
-                                    raw["retrieved"], raw["confidence"])
+    for name in ("defaults.csv", "finance_defaults.csv"):
+        text = resources.files(__package__).joinpath("data", name).read_text(encoding="utf-8")
+        for raw in csv.DictReader(io.StringIO(text)):
+            if raw["name"] in rows:
+                raise ValueError(f"templates/data: default '{raw['name']}' is defined twice")
+            rows[raw["name"]] = Default(raw["name"], float(raw["value"]), raw["unit"],
+                                        raw["source"], raw["retrieved"], raw["confidence"])
     return rows
 
 
@@ -44,4 +49,4 @@ def default(name: str) -> Default:
     try:
         return defaults()[name]
     except KeyError:
-        raise KeyError(f"templates/data/defaults.csv has no default '{name}'") from None
+        raise KeyError(f"templates/data has no default '{name}'") from None

@@ -177,10 +177,15 @@ def demo_rows() -> list[dict]:
 
 
 def _number_format(value) -> str:
-    if isinstance(value, float) and value and (abs(value) >= 1e15 or abs(value) < 1e-3):
-        return "0.000E+00"
+    """Large and tiny numbers in scientific notation (7.00E+10 fits a 13-wide column where
+    70,000,000,000 shows as ###), others with thousands separators."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value and \
+            (abs(value) >= 1e8 or abs(value) < 1e-3):
+        return "0.00E+00"
+    if isinstance(value, float) and not float(value).is_integer():
+        return "#,##0.0###"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "#,##0.####"
+        return "#,##0"
     return "General"
 
 
@@ -194,6 +199,11 @@ def build_demo() -> Workbook:
     ws.title = "Functions"
     ws["A1"] = "LLM GPU budget planner: every Excel function with a worked example"
     ws["A1"].font = Font(bold=True, size=14)
+    for r in (1, 2, 3):
+        ws.merge_cells(f"A{r}:H{r}")
+        ws[f"A{r}"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[1].height = 22
+    ws.row_dimensions[2].height = 30
     ws["A2"] = ("Yellow cells are inputs; column E calls the function on them and column G "
                 "says OK when it agrees with the value the Python core gave for the same "
                 "inputs (column F). #NAME? in column E means the functions are not imported "
@@ -207,6 +217,7 @@ def build_demo() -> Workbook:
         cell.font = Font(bold=True)
         cell.fill = _HEAD_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.row_dimensions[FIRST_ROW - 1].height = 45
     for i, row in enumerate(rows):
         r = FIRST_ROW + i
         ws[f"A{r}"] = row["name"]
@@ -217,6 +228,12 @@ def build_demo() -> Workbook:
         ws[f"H{r}"] = row["note"]
         for c in "CDH":
             ws[f"{c}{r}"].alignment = Alignment(wrap_text=True, vertical="top")
+        # Wrapped text needs its row height stated (LibreOffice keeps the default height).
+        lines = max(-(-len(str(ws[f"{c}{r}"].value or "")) // int(w * 1.1))
+                    for c, w in (("C", 60), ("D", 30), ("H", 36)))
+        ws.row_dimensions[r].height = 15 * max(1, lines)
+        for c in "ABEFG":
+            ws[f"{c}{r}"].alignment = Alignment(vertical="top")
         if row["inputs"] is None:
             ws[f"G{r}"] = "no example"
             continue
@@ -251,8 +268,9 @@ def build_demo() -> Workbook:
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
     for k in range(max_inputs):
-        ws.column_dimensions[get_column_letter(FIRST_INPUT_COL + k)].width = 13
+        ws.column_dimensions[get_column_letter(FIRST_INPUT_COL + k)].width = 14
     ws.freeze_panes = f"B{FIRST_ROW}"
+    _print_setup(ws, f"1:{FIRST_ROW - 1}")
 
     conf = wb.create_sheet("xlwings.conf")
     conf["A1"] = "UDF Modules"
@@ -275,7 +293,28 @@ def build_demo() -> Workbook:
     conf.column_dimensions["A"].width = 16
     conf.column_dimensions["B"].width = 40
     conf.column_dimensions["D"].width = 100
+    for r, text in enumerate(notes, start=1):
+        conf[f"D{r}"].alignment = Alignment(wrap_text=True, vertical="top")
+        conf.row_dimensions[r].height = 15 * max(1, -(-len(text) // 105))
+    _print_setup(conf, None)
     return make_portable(wb)
+
+
+def _print_setup(ws, title_rows: str | None) -> None:
+    """Landscape, one page wide, repeated header rows, footer with file, sheet, page and date."""
+    import datetime as _dt
+
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.oddFooter.center.text = (f"&F - &A - page &P of &N - built "
+                                f"{_dt.date.today().isoformat()}")
+    ws.oddFooter.center.size = 8
 
 
 def write_demo(out_dir: Path) -> Path:

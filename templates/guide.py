@@ -63,5 +63,5 @@ def write_guide(wb: Workbook, title: str, blocks: Sequence[tuple[str, Sequence[s
             ws.row_dimensions[row].height = 15 * lines + 2
             row += 1
         row += 1
-    finish_sheet(ws, {"A": 30, "B": 100}, freeze=None, landscape=False)
+    finish_sheet(ws, {"A": 30, "B": 100}, freeze=None)
     return ws

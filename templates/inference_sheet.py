@@ -1,7 +1,8 @@
 """The budget planner's "Inference & fine-tuning" sheet: serving fleet and fine-tuning memory.
 
 Native formulas over the planner's names (``Params``, ``Model``, ``GPU``, ``PeakTFLOPS``,
-``GPUMemoryGB``, ``PricePerGPUHour``) that repeat, cell by cell, what the core computes:
+``GPUMemoryGB``, ``RentUSDPerGPUHour``: the blended rent of Results) that repeat, cell by
+cell, what the core computes:
 
 * serving on the roofline (:mod:`formulas.serving`): KV-cache bytes per token from the
   model catalog, the largest batch that fits, prefill and decode times, tokens per second of
@@ -22,7 +23,7 @@ from openpyxl.workbook import Workbook
 
 from llm_budget_planner.formulas.assumptions import assumption
 
-from .catalog_sheets import CUSTOM_MODEL, MODEL_COLUMNS
+from .catalog_sheets import CUSTOM_MODEL
 from .sheets import Form, Rule, finish_sheet, sheet_heading
 
 __all__ = ["inference_sheet", "SHEET"]
@@ -64,9 +65,9 @@ def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
             "count", Rule("decimal", "KV-cache bytes per token, all layers: 2 x layers x KV "
                           "heads x head size x bytes (Llama-2-7B in bf16: 524288).",
                           "Enter bytes per token between 0 and 1E8.", 0, 1e8),
-            "2 x layers x KV heads x (hidden / heads) x bytes from the Models sheet (Pope et al. "
-            "2022); DeepSeek-V3 caches a 576-value latent per layer (MLA); 'custom' assumes "
-            "multi-head attention.", default_formula=_kv_formula())
+            "KV values cached per token (Models sheet, by attention design: 2 x layers x KV "
+            "heads x head size for GQA, Pope et al. 2022; the latent for MLA) x bytes; 'custom' "
+            "assumes multi-head attention.", default_formula=_kv_formula())
     f.input("ServePromptTokens", "Prompt tokens per request", 512, "tokens", "count",
             Rule("whole", "Tokens in each prompt, e.g. 512.", "Enter a whole number between 0 "
                  "and 10,000,000.", 0, 10000000), "Example request shape; type yours.")
@@ -130,12 +131,12 @@ def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
              "ServeOutputTokens/ServeTokensPerS)*(1-1E-12)-1E-9,0)", "GPUs", "count",
              "Whole replicas x GPUs per replica (SERVE_GPUS).", key=True)
     f.result("ServeCostPerMTokens", "Cost per million generated tokens",
-             "=PricePerGPUHour*ServeTP/(ServeTokensPerS*3600)*1E6", "$ per 1M tokens",
-             "usd_cents", "Cloud price x GPUs per replica / tokens per hour (COST_PER_M_TOKENS).",
+             "=RentUSDPerGPUHour*ServeTP/(ServeTokensPerS*3600)*1E6", "$ per 1M tokens",
+             "usd_cents", "Blended rent x GPUs per replica / tokens per hour (COST_PER_M_TOKENS).",
              key=True)
     f.result("ServeMonthlyCostUSD", "Serving cost per month (cloud)",
-             "=ServeGPUs*730*PricePerGPUHour", "$ per month", "usd",
-             "GPUs x 730 hours x cloud price.")
+             "=ServeGPUs*730*RentUSDPerGPUHour", "$ per month", "usd",
+             "GPUs x 730 hours x blended rent.")
     f.result("ServeFitCheck", "Does one request fit?", "=IF(ServeMaxBatch>=1,IF(ServeBatch<="
              "ServeMaxBatch,\"OK\",\"Batch above the memory limit: lower it\"),\"The weights and "
              "one request do not fit: raise GPUs per replica or lower the bytes\")", "", "text",

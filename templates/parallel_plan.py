@@ -23,9 +23,8 @@ from openpyxl.workbook import Workbook
 from llm_budget_planner.formulas import catalog, plan
 
 from .budget import DEFAULT_GPU, DEFAULT_GPU_COUNT, DEFAULT_MODEL
-from .catalog_sheets import MODEL_COLUMNS
 from .defaults import default
-from .sheets import finish_sheet, header_row, put_text, sheet_heading
+from .sheets import define_name, finish_sheet, header_row, put_text, sheet_heading
 from .styles import style
 
 __all__ = ["parallel_plan_sheet", "SHEET", "SEQ_LEN", "BATCH_TOKENS", "TOP", "plan_inputs"]
@@ -122,10 +121,23 @@ def parallel_plan_sheet(wb: Workbook, names: Mapping[str, str],
     style(ws[f"A{r}"], "label")
     put_text(ws[f"B{r}"], float(best.mfu))
     style(ws[f"B{r}"], "result", "pct")
-    put_text(ws[f"C{r}"], "Your MFU input")
+    put_text(ws[f"C{r}"], "Your utilisation input")
     style(ws[f"C{r}"], "label")
     ws[f"D{r}"] = "=MFU"
     style(ws[f"D{r}"], "calc", "pct")
+    r += 1
+    put_text(ws[f"A{r}"], "Utilisation to type on Inputs")
+    style(ws[f"A{r}"], "label")
+    ws[f"B{r}"] = (f"=FlopsPerParamToken*{float(p['P']):.17G}*{float(p['T']):.17G}/("
+                   f"{p['num_gpus']}*PeakTFLOPS*1E+12*{float(best.days):.17G}*86400)")
+    style(ws[f"B{r}"], "result", "pct")
+    define_name(wb, "PlanUtilisationForInputs", ws, f"B{r}")
+    put_text(ws[f"C{r}"], "The plan's days in the Inputs sheet's convention (k FLOPs per "
+             "parameter-token): typed on Inputs, Results shows the plan's days / goodput. The "
+             "model-FLOPs MFU above counts 6·P·T plus attention, so it is not typed as it is.")
+    style(ws[f"C{r}"], "note")
+    ws.merge_cells(f"C{r}:L{r}")
+    ws.row_dimensions[r].height = 30
     r += 2
 
     notes = [
@@ -139,7 +151,9 @@ def parallel_plan_sheet(wb: Workbook, names: Mapping[str, str],
         f"C{first + 6},C{first + 7}) - model size, layers, hidden size, heads, tokens, GPU and "
         "GPU count from column C; add sequence length and tokens per step as 8th and 9th "
         "arguments to change them. It spills the same table with a header row.",
-        "To budget with the prediction, type the best layout's MFU into Inputs > MFU. "
+        "To budget with the prediction, type 'Utilisation to type on Inputs' (above) into "
+        "Inputs > FLOPs utilisation, not the model-FLOPs MFU (that would mix conventions: with "
+        "k = 8 the days would come out 8/6 too long). "
         "PLAN_FOR_DEADLINE(...) finds the fewest GPUs that meet a deadline; PLAN_MEM_GB and "
         "PLAN_MFU price one layout.",
         "Model and constants: per-GPU memory after Rajbhandari et al. 2019 (ZeRO) and "

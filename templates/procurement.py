@@ -21,10 +21,12 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook import Workbook
 
-from llm_budget_planner.formulas.catalog import GpuPrice, GpuSpec, ModelSpec, gpu_catalog, gpu_prices, model_catalog
+from llm_budget_planner.formulas.assumptions import assumption
+from llm_budget_planner.formulas.catalog import (GpuPrice, GpuSpec, ModelSpec, gpu_catalog,
+                                                 gpu_prices, model_catalog)
 
-from .budget import (DEFAULT_GPU, DEFAULT_MODEL, SheetBuilder, _lookup, _roundup_count,
-                     excel_serial, first_of_next_month)
+from .budget import (DEFAULT_GPU, DEFAULT_MODEL, PRECISIONS, SheetBuilder, _lookup,
+                     _roundup_count, excel_serial, first_of_next_month)
 from .catalog_sheets import write_gpu_sheet, write_lists_sheet, write_model_sheet, write_price_sheet
 from .defaults import default
 from .guide import write_guide
@@ -47,13 +49,41 @@ QUOTES = (
 QUOTE_CHOICES = ("Cheapest", "Fastest") + tuple(q[0] for q in QUOTES)
 
 
+def _bad(name: str, low: str = "0", strict: bool = True, high: str | None = None) -> str:
+    """Excel test that ``name`` is not a usable number (IF short-circuits error values)."""
+    cmp = f"{name}<={low}" if strict else f"{name}<{low}"
+    if high is not None:
+        cmp = f"OR({cmp},{name}>{high})"
+    return f"IF(ISNUMBER({name}),{cmp},TRUE)"
+
+
+#: Inputs the results need, in the order they are reported: (Excel test, what to fix).
+INPUT_PROBLEMS = (
+    (_bad("Params"), "Fix Requirement > Parameters: a positive count is needed."),
+    (_bad("ActiveParams"), "Fix Requirement > Active parameters per token: a positive count."),
+    (_bad("Tokens"), "Fix Requirement > Training tokens: a positive count is needed."),
+    (_bad("FlopsPerParamToken"), "Fix Requirement > FLOPs per parameter per token: 8 or 6."),
+    (_bad("MFU", high="1"), "Fix Requirement > FLOPs utilisation: a fraction above 0 and at "
+     "most 1 (0.40 for 40%)."),
+    (_bad("Goodput", high="1"), "Fix Requirement > Goodput: a fraction above 0 and at most 1."),
+    (_bad("DeadlineDays"), "Fix Requirement > Training deadline: a positive number of days."),
+    (_bad("PeakTFLOPS"), "Fix Requirement > Peak dense TFLOPS per GPU: none for this GPU at "
+     "this precision; type the peak or pick bf16."),
+    (_bad("GPUMemoryGB"), "Fix Requirement > Memory per GPU: a positive number of GB."),
+    (_bad("GPUsPerServer", "1", strict=False), "Fix Requirement > GPUs per server: at least 1."),
+    (_bad("ServerCostUSD", strict=False), "Fix Requirement > Server cost: it is negative."),
+    (_bad("MIN(SwitchPriceUSD,NICPriceUSD,LinkPriceUSD,StoragePriceUSDPerTB)", strict=False),
+     "Fix Requirement > unit prices for network and storage: a price is negative."),
+)
+
+
 def _requirement_sheet(wb: Workbook) -> Form:
     ws = wb.create_sheet("Requirement")
     sheet_heading(ws, "Requirement: GPUs, servers, network, storage, racks and power",
-                  "Inputs first (blue on yellow; look-ups follow the catalogs until you type over "
-                  "them), then the results. Every assumption is an input with its source in column "
-                  "E.",
-                  "E")
+                  "Inputs first, then the results. Column D is the default (a catalog look-up or a "
+                  "sourced value), column E (yellow, blank) takes your value, column B shows the "
+                  "value used. Every default states its source in column F.",
+                  "F")
     f = Form(wb, ws, row=4)
     f.header()
     d = default
@@ -88,9 +118,16 @@ def _requirement_sheet(wb: Workbook) -> Form:
             Rule("decimal", "8 with activation recomputation, 6 without.",
                  "Enter a number between 1 and 20.", 1, 20), k8.source)
     mfu = d("mfu")
-    f.input("MFU", "Model FLOPs utilisation (MFU)", mfu.value, "fraction", "pct",
-            Rule("decimal", "Achieved fraction of the dense peak: 0.40 for 40%.",
-                 "Enter a fraction between 0.01 and 1.", 0.01, 1), mfu.source)
+    f.input("MFU", "FLOPs utilisation (k-FLOPs basis)", mfu.value, "fraction", "pct",
+            Rule("decimal", "Achieved fraction of the dense peak, counting the k FLOPs above: "
+                 "0.40 for 40%.", "Enter a fraction between 0.01 and 1.", 0.01, 1),
+            "As the budget planner: days = k·P·T / (N · peak · this fraction); a model-FLOPs "
+            "MFU (6·P·T) converts as MFU x 6 / k. " + mfu.source)
+    f.input("Goodput", "Goodput (share of time training)", assumption("goodput"), "fraction",
+            "pct", Rule("decimal", "Share of wall-clock time that trains, e.g. 0.9.",
+                        "Enter a fraction between 0.01 and 1.", 0.01, 1),
+            "Llama 3 (arXiv 2407.21783 §3.3.4): more than 90% effective training time on 16K "
+            "GPUs. The cluster is sized so the productive days fit the deadline.")
     f.input("DeadlineDays", "Training deadline", DEFAULT_DEADLINE_DAYS, "days", "days",
             Rule("decimal", "Wall-clock days the training may take, e.g. 30.",
                  "Enter days between 0.1 and 3650.", 0.1, 3650),
@@ -100,10 +137,16 @@ def _requirement_sheet(wb: Workbook) -> Form:
     f.input("GPU", "GPU type", DEFAULT_GPU, "catalog id", "text",
             Rule("list", "Pick a GPU id from the GPUs sheet.", "Pick an id from the list.",
                  source="=GPU_Ids"), "Dropdown: the GPUs sheet lists specs, sources and prices.")
+    f.input("Precision", "Training precision", "bf16", "bf16 / fp8", "text",
+            Rule("list", "bf16: the GPU's dense BF16 peak; fp8: its dense FP8 peak.",
+                 "Pick bf16 or fp8.", source="=PrecisionChoices"),
+            "Chooses the peak below (GPUs sheet columns); memory per parameter is unchanged.")
     f.input("PeakTFLOPS", "Peak dense TFLOPS per GPU", None, "TFLOPS", "tflops",
             Rule("decimal", "Dense peak TFLOPS per GPU, e.g. 989.4.",
                  "Enter TFLOPS between 1 and 100,000.", 1, 100000),
-            "Catalog dense BF16 peak.", default_formula="=" + _lookup("GPU_TFLOPS"))
+            "Catalog dense peak at the training precision (0 where the catalog has no FP8 "
+            "figure).", default_formula="=IF(Precision=\"fp8\",0+" + _lookup("GPU_TFLOPS_FP8")
+            + "," + _lookup("GPU_TFLOPS") + ")")
     f.input("GPUMemoryGB", "Memory per GPU", None, "GB", "gb",
             Rule("decimal", "Device memory per GPU in GB, e.g. 80.",
                  "Enter GB between 1 and 10,000.", 1, 10000),
@@ -135,6 +178,11 @@ def _requirement_sheet(wb: Workbook) -> Form:
         f.input(name, label, item.value, unit, fmt,
                 Rule(kind, f"{label} in {unit}, e.g. {item.value:g}.",
                      f"Enter {unit} between {low:,} and {high:,}.", low, high), item.source)
+
+    sc = d("server_cost_usd")
+    f.input("ServerCostUSD", "Server cost excluding GPUs", sc.value, "$ per server", "usd",
+            Rule("decimal", "Chassis, CPUs, memory and NICs of one server in US dollars.",
+                 "Enter dollars between 0 and 100,000,000.", 0, 100000000), sc.source)
 
     f.section("Network (compute fabric)")
     for name, key, label, unit, low, high in (
@@ -168,24 +216,37 @@ def _requirement_sheet(wb: Workbook) -> Form:
             Rule("decimal", "US dollars per kWh, e.g. 0.08.",
                  "Enter dollars per kWh between 0 and 10.", 0, 10), el.source)
 
-    f.section("Unit prices for network and storage (enter your quotes)")
-    for name, label, unit in (("SwitchPriceUSD", "Switch", "$ per switch"),
-                              ("NICPriceUSD", "NIC", "$ per NIC"),
-                              ("LinkPriceUSD", "Link (cable and two transceivers)", "$ per link"),
-                              ("StoragePriceUSDPerTB", "Storage", "$ per TB")):
-        f.input(name, label, 0, unit, "usd",
-                Rule("decimal", f"Your quoted price in {unit}; 0 leaves it out.",
-                     f"Enter {unit} between 0 and 100,000,000.", 0, 100000000),
-                "No public source: enter your quote (0 = not yet priced).")
+    f.section("Unit prices for network and storage (EXAMPLES: type your quotes)")
+    for name, key, label, unit in (("SwitchPriceUSD", "switch_price_usd", "Switch", "$ per switch"),
+                                   ("NICPriceUSD", "nic_price_usd", "NIC", "$ per NIC"),
+                                   ("LinkPriceUSD", "link_price_usd",
+                                    "Link (cable and two transceivers)", "$ per link")):
+        item = d(key)
+        f.input(name, label, item.value, unit, "usd",
+                Rule("decimal", f"Your quoted price in {unit}.",
+                     f"Enter {unit} between 0 and 100,000,000.", 0, 100000000), item.source)
+    f.input("StoragePriceUSDPerTB", "Storage", 0, "$ per TB", "usd",
+            Rule("decimal", "Your quoted price in $ per TB of usable storage.",
+                 "Enter $ per TB between 0 and 100,000,000.", 0, 100000000),
+            "No public per-TB figure found: type your quote. Until then the storage cost and "
+            "the capex total are marked INCOMPLETE.")
 
     # ------------------------------------------------------------------ results
+    f.section("Check of the inputs")
+    problems = "".join(f"IF({bad},\"{text}\"," for bad, text in INPUT_PROBLEMS)
+    f.result("InputProblem", "Input to fix", "=" + problems + "\"\"" + ")" * len(INPUT_PROBLEMS),
+             "", "text", "Empty when every input the results need is usable; otherwise the "
+             "first one to fix, and the results below say 'Fix input'.", key=True)
     f.section("GPUs")
     f.result("GPUsForDeadline", "GPUs needed for the deadline",
-             "=" + _roundup_count("FlopsPerParamToken*ActiveParams*Tokens/(DeadlineDays*86400*"
-                                  "(PeakTFLOPS*1E12*MFU))"), "GPUs", "count",
-             "k·P·T / (days · 86400 · TFLOPS · 1E12 · MFU), rounded up = GPU_COUNT_TIME.")
+             "=IF(InputProblem<>\"\",\"Fix input\","
+             + _roundup_count("FlopsPerParamToken*ActiveParams*Tokens/(DeadlineDays*86400*"
+                              "(PeakTFLOPS*1E12*MFU)*Goodput)") + ")", "GPUs", "count",
+             "k·P·T / (days · goodput · 86400 · TFLOPS · 1E12 · utilisation), rounded up = "
+             "GPU_COUNT_TIME for the productive days.")
     f.result("GPUsForMemory", "GPUs needed by memory",
-             "=" + _roundup_count("Params*StateBytesPerParam*ActivationFactor/1E9/GPUMemoryGB"),
+             "=IF(InputProblem<>\"\",\"Fix input\","
+             + _roundup_count("Params*StateBytesPerParam*ActivationFactor/1E9/GPUMemoryGB") + ")",
              "GPUs", "count", "P · bytes · factor / GPU GB, rounded up = GPU_COUNT_MEM.")
     f.result("GPUsRequired", "GPUs required", "=MAX(GPUsForDeadline,GPUsForMemory)", "GPUs",
              "count", "The larger of the two.", key=True)
@@ -193,9 +254,9 @@ def _requirement_sheet(wb: Workbook) -> Form:
              "GPUs required / GPUs per server, rounded up.", key=True)
     f.result("GPUsToBuy", "GPUs to buy (whole servers)", "=Servers*GPUsPerServer", "GPUs",
              "count", "Servers x GPUs per server.", key=True)
-    f.result("TrainingDaysToBuy", "Training time on the GPUs bought",
-             "=FlopsPerParamToken*ActiveParams*Tokens/(GPUsToBuy*(PeakTFLOPS*1E12*MFU))/86400",
-             "days", "days", "TRAIN_DAYS with the GPUs bought.")
+    f.result("TrainingDaysToBuy", "Training time on the GPUs bought (wall clock)",
+             "=FlopsPerParamToken*ActiveParams*Tokens/(GPUsToBuy*(PeakTFLOPS*1E12*MFU))/86400/"
+             "Goodput", "days", "days", "TRAIN_DAYS with the GPUs bought / goodput.")
 
     f.section("Network: non-blocking two-tier leaf-spine")
     f.result("NICs", "NICs (fabric endpoints)", "=Servers*NICsPerServer", "NICs", "count",
@@ -214,7 +275,9 @@ def _requirement_sheet(wb: Workbook) -> Form:
              "A two-tier fat tree of k-port switches connects at most k²/2 endpoints.")
     f.result("NetworkCapexUSD", "Network cost",
              "=(LeafSwitches+SpineSwitches)*SwitchPriceUSD+NICs*NICPriceUSD+Links*LinkPriceUSD",
-             "$", "usd", "Switches, NICs and links at the prices entered above.")
+             "$", "usd", "Switches, NICs and links at the prices above (NICs: 0 when the server "
+             "cost includes them).",
+             unit_formula="=IF(AND(SwitchPriceUSD>0,LinkPriceUSD>0),\"$\",\"$ INCOMPLETE\")")
 
     f.section("Storage")
     f.result("DatasetTB", "Tokenised dataset", "=Tokens*BytesPerTokenStored/1E12", "TB", "tb",
@@ -223,7 +286,8 @@ def _requirement_sheet(wb: Workbook) -> Form:
              "TB", "tb", "P x bytes x checkpoints kept / 1E12.")
     f.result("StorageTB", "Storage needed", "=DatasetTB+CheckpointTB", "TB", "tb", "", key=True)
     f.result("StorageCapexUSD", "Storage cost", "=StorageTB*StoragePriceUSDPerTB", "$", "usd",
-             "TB x price per TB.")
+             "TB x price per TB.",
+             unit_formula="=IF(StoragePriceUSDPerTB>0,\"$\",\"$ INCOMPLETE\")")
 
     f.section("Racks, power and cooling")
     f.result("ServerPowerKW", "Power per server", "=(GPUsPerServer*GPUPowerW+ServerPowerW)/1000",
@@ -253,7 +317,7 @@ def _requirement_sheet(wb: Workbook) -> Form:
     f.result("RackCheck", "Rack check", "=IF(ServersPerRackByPower<1,\"One server draws more "
              "than the rack power budget: raise the budget or use fewer GPUs per server\",\"OK\")",
              "", "text", "")
-    finish_sheet(ws, {"A": 40, "B": 16, "C": 20, "D": 16, "E": 90}, freeze="A5")
+    finish_sheet(ws, {"A": 40, "B": 16, "C": 18, "D": 16, "E": 16, "F": 80}, freeze="A5")
     return f
 
 
@@ -278,7 +342,7 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
     r = 5
 
     def row(key: str, label: str, unit: str, note: str, values, fmt: str, role: str,
-            rule: Rule | None = None) -> None:
+            rule: Rule | None = None, allow_blank: bool = False) -> None:
         nonlocal r
         put_text(ws[f"A{r}"], label)
         style(ws[f"A{r}"], "label")
@@ -291,11 +355,11 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
             c = ws[f"{col}{r}"]
             if isinstance(v, str) and v.startswith("="):
                 c.value = v
-            else:
+            elif v != "":
                 put_text(c, v)
             style(c, role, fmt)
         if rule is not None:
-            add_rule(ws, f"B{r}:{last}{r}", rule, label)
+            add_rule(ws, f"B{r}:{last}{r}", rule, label, allow_blank=allow_blank)
         define_name(wb, key, ws, f"B{r}:{last}{r}")
         names[key] = f"{label} ({unit}), one cell per quote"
         rows[key] = r
@@ -304,11 +368,18 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
     row("QuoteVendor", "Vendor", "name", "Who quoted.", [f"Vendor {q[0][-1]} (example)"
                                                           for q in QUOTES], "text", "input",
         Rule("textLength", "Vendor name.", "Enter up to 100 characters.", 0, 100))
-    row("QuotePrice", "Price per GPU, installed in a server", "$ per GPU",
-        "Server price / GPUs per server. Default: example GPU price x a placeholder factor.",
-        [f"=0+{_lookup('GPU_PurchasePrice')}*{q[1]:g}" for q in QUOTES], "usd", "input",
+    row("QuoteExamplePrice", "EXAMPLE price per GPU installed", "$ per GPU",
+        "(Example GPU price + server cost / GPUs per server) x a placeholder factor per column.",
+        [f"=(0+{_lookup('GPU_PurchasePrice')}+ServerCostUSD/GPUsPerServer)*{q[1]:g}"
+         for q in QUOTES], "usd", "calc")
+    row("QuotePrice_Override", "Your quote per GPU installed", "$ per GPU",
+        "Server price / GPUs per server. Blank: the EXAMPLE above is used.",
+        ["" for _ in QUOTES], "usd", "input",
         Rule("decimal", "Quoted US dollars per GPU (server price divided by its GPUs).",
-             "Enter dollars per GPU between 0 and 10,000,000.", 0, 10000000))
+             "Enter dollars per GPU between 0 and 10,000,000.", 0, 10000000), allow_blank=True)
+    row("QuotePrice", "Price per GPU used", "$ per GPU", "Your quote, else the EXAMPLE.",
+        lambda i, c: f"=IF({c}{rows['QuotePrice_Override']}=\"\",{c}{rows['QuoteExamplePrice']},"
+                     f"{c}{rows['QuotePrice_Override']})", "usd", "calc")
     row("QuoteLeadWeeks", "Delivery lead time", "weeks", "From order to delivery.",
         [q[2] for q in QUOTES], "count", "input",
         Rule("decimal", "Weeks from order to delivery, e.g. 12.",
@@ -337,9 +408,14 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
         lambda i, c: f"={c}{rows['QuoteLandedPerGPU']}/GPUMemoryGB", "usd_cents", "calc")
     row("QuoteDelivery", "Delivery date", "date", "Order date (Delivery schedule) + lead time.",
         lambda i, c: f"=OrderDate+{c}{rows['QuoteLeadWeeks']}*7", "date", "calc")
-    row("QuoteCheapest", "Cheapest?", "", "Lowest landed total.",
-        lambda i, c: f"=IF({c}{rows['QuoteTotal']}=MIN(QuoteTotal),\"Cheapest\",\"\")", "text",
-        "calc")
+    row("QuoteRankTotal", "Landed total of priced quotes", "$", "Unpriced quotes (price 0) "
+        "are left out of the ranking and are never the cheapest.",
+        lambda i, c: f"=IF({c}{rows['QuotePrice']}>0,{c}{rows['QuoteTotal']},\"unpriced\")",
+        "usd", "calc")
+    row("QuoteCheapest", "Cheapest?", "", "Lowest landed total among priced quotes.",
+        lambda i, c: f"=IF(NOT({c}{rows['QuotePrice']}>0),\"No price\",IF({c}"
+                     f"{rows['QuoteRankTotal']}=MIN(QuoteRankTotal),\"Cheapest\",\"\"))",
+        "text", "calc")
     row("QuoteFastest", "Fastest?", "", "Shortest lead time.",
         lambda i, c: f"=IF({c}{rows['QuoteLeadWeeks']}=MIN(QuoteLeadWeeks),\"Fastest\",\"\")",
         "text", "calc")
@@ -349,11 +425,12 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
     for key, target in (("QuoteTotal", "QuoteCheapest"), ("QuoteLeadWeeks", "QuoteFastest")):
         rng = f"B{rows[key]}:{last}{rows[key]}"
         ws.conditional_formatting.add(
-            rng, FormulaRule(formula=[f"B{rows[key]}=MIN(${'B'}${rows[key]}:${last}${rows[key]})"],
-                             fill=green, font=gfont))
+            rng, FormulaRule(formula=[f"B{rows[target]}=\"{target[5:]}\""], fill=green,
+                             font=gfont))
         rng2 = f"B{rows[target]}:{last}{rows[target]}"
         ws.conditional_formatting.add(
-            rng2, FormulaRule(formula=[f"LEN(B{rows[target]})>0"], fill=green, font=gfont))
+            rng2, FormulaRule(formula=[f"OR(B{rows[target]}=\"Cheapest\",B{rows[target]}="
+                                       "\"Fastest\")"], fill=green, font=gfont))
 
     r += 1
     f = Form(wb, ws, row=r, with_default=False, note_width=60, unit_col=unit_col,
@@ -367,7 +444,8 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
             Rule("decimal", "Contingency on the hardware budget as a fraction: 0.10 for 10%.",
                  "Enter a fraction between 0 and 1.", 0, 1), cont.source)
     f.result("SelectedQuoteIndex", "Quote number",
-             "=IF(SelectedQuote=\"Cheapest\",MATCH(MIN(QuoteTotal),QuoteTotal,0),"
+             "=IF(SelectedQuote=\"Cheapest\",IF(COUNT(QuoteRankTotal)=0,1,MATCH(MIN("
+             "QuoteRankTotal),QuoteRankTotal,0)),"
              "IF(SelectedQuote=\"Fastest\",MATCH(MIN(QuoteLeadWeeks),QuoteLeadWeeks,0),"
              "MATCH(SelectedQuote,QuoteNames,0)))", "1-3", "count", "Position of the quote.")
     f.result("SelectedVendor", "Vendor", "=INDEX(QuoteVendor,SelectedQuoteIndex)", "name", "text",
@@ -382,7 +460,9 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
              "")
     f.result("ContingencyUSD", "Contingency", "=SubtotalUSD*Contingency", "$", "usd", "")
     f.result("CapexUSD", "Capital expenditure incl. contingency", "=SubtotalUSD+ContingencyUSD",
-             "$", "usd", "Subtotal x (1 + contingency).", key=True)
+             "$", "usd", "Subtotal x (1 + contingency).", key=True,
+             unit_formula="=IF(AND(INDEX(QuotePrice,SelectedQuoteIndex)>0,SwitchPriceUSD>0,"
+                          "LinkPriceUSD>0,StoragePriceUSDPerTB>0),\"$\",\"$ INCOMPLETE\")")
     names.update(f.inputs)
     names.update(f.results)
     widths = {"A": 36, unit_col: 16, note_col: 60}
@@ -394,7 +474,8 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
 def _schedule_sheet(wb: Workbook, order: _dt.date) -> dict[str, str]:
     ws = wb.create_sheet("Delivery schedule")
     sheet_heading(ws, "Delivery schedule: GPUs and spend by quarter",
-                  "Quarters run from the order date. Deliveries start in the quarter the chosen "
+                  "Fiscal quarters (from the fiscal-year start month), the first one holding the "
+                  "order date. Deliveries start in the quarter the chosen "
                   "quote's lead time ends and are spread over the tranches; each quarter pays for "
                   "what it receives (hardware, network and storage pro rata), plus contingency.",
                   "I",
@@ -411,32 +492,42 @@ def _schedule_sheet(wb: Workbook, order: _dt.date) -> dict[str, str]:
             Rule("whole", "Quarters over which the servers arrive, e.g. 2.",
                  f"Enter a whole number between 1 and {DELIVERY_QUARTERS}.", 1, DELIVERY_QUARTERS),
             tr.source)
+    f.input("FiscalYearStartMonth", "Fiscal year starts in month", 1, "month 1-12", "count",
+            Rule("whole", "First month of your fiscal year: 1 for January, 7 for July.",
+                 "Enter a whole number from 1 to 12.", 1, 12),
+            "1 = calendar quarters. The fiscal year is named after the calendar year it ends in "
+            "(a July start makes July 2026 - June 2027 FY2027).")
+    f.result("FirstQuarterStart", "First fiscal quarter starts", "=EDATE(DATE(YEAR(OrderDate),"
+             "MONTH(OrderDate),1),-MOD(MONTH(OrderDate)-FiscalYearStartMonth,3))", "date", "date",
+             "First day of the fiscal quarter that holds the order date.")
     f.result("FirstDeliveryDate", "First delivery", "=OrderDate+SelectedLeadWeeks*7", "date",
              "date", "Order date + lead time of the chosen quote.")
     f.result("FirstDeliveryQuarter", "First delivery quarter",
-             "=INT(((YEAR(FirstDeliveryDate)-YEAR(OrderDate))*12+MONTH(FirstDeliveryDate)-"
-             "MONTH(OrderDate)-IF(DAY(FirstDeliveryDate)<DAY(OrderDate),1,0))/3)+1", "quarter",
-             "count", "Quarter (from the order date) that contains the first delivery.")
+             "=INT(((YEAR(FirstDeliveryDate)-YEAR(FirstQuarterStart))*12+MONTH(FirstDeliveryDate)-"
+             "MONTH(FirstQuarterStart))/3)+1", "quarter",
+             "count", "Row of the table (fiscal quarter) that contains the first delivery.")
     f.result("ScheduleCheck", "Check",
-             f"=IF(FirstDeliveryQuarter+DeliveryTranches-1>{DELIVERY_QUARTERS},\"Deliveries run "
-             f"past quarter {DELIVERY_QUARTERS}: the table shows the first {DELIVERY_QUARTERS} "
-             "quarters only\",\"OK\")", "", "text", "")
+             f"=IF(InputProblem<>\"\",InputProblem,IF(FirstDeliveryQuarter+DeliveryTranches-1>"
+             f"{DELIVERY_QUARTERS},\"Deliveries run past quarter {DELIVERY_QUARTERS}: the table "
+             f"shows the first {DELIVERY_QUARTERS} quarters only\",\"OK\"))", "", "text", "")
     top = f.row + 1
-    heads = ("Quarter", "From", "To", "Servers delivered (cumulative)", "GPUs delivered",
+    heads = ("Fiscal quarter", "From", "To", "Servers delivered (cumulative)", "GPUs delivered",
              "Spend ($)", "Contingency ($)", "Spend incl. contingency ($)", "Cumulative ($)")
     header_row(ws, top, heads)
     ws.row_dimensions[top].height = 45
     first = top + 1
     for q in range(1, DELIVERY_QUARTERS + 1):
         r = first + q - 1
-        ws[f"A{r}"] = q
-        style(ws[f"A{r}"], "calc", "count")
-        ws[f"B{r}"] = f"=EDATE(OrderDate,{3 * (q - 1)})"
+        ws[f"A{r}"] = (f"=\"FY\"&(YEAR(B{r})+IF(AND(FiscalYearStartMonth>1,MONTH(B{r})>="
+                       f"FiscalYearStartMonth),1,0))&\" Q\"&(INT(MOD(MONTH(B{r})-"
+                       "FiscalYearStartMonth,12)/3)+1)")
+        style(ws[f"A{r}"], "calc", "text")
+        ws[f"B{r}"] = f"=EDATE(FirstQuarterStart,{3 * (q - 1)})"
         style(ws[f"B{r}"], "calc", "date")
-        ws[f"C{r}"] = f"=EDATE(OrderDate,{3 * q})-1"
+        ws[f"C{r}"] = f"=EDATE(FirstQuarterStart,{3 * q})-1"
         style(ws[f"C{r}"], "calc", "date")
-        ws[f"D{r}"] = (f"=IF(A{r}<FirstDeliveryQuarter,0,"
-                       + _roundup_count(f"Servers*MIN(1,(A{r}-FirstDeliveryQuarter+1)/"
+        ws[f"D{r}"] = (f"=IF({q}<FirstDeliveryQuarter,0,"
+                       + _roundup_count(f"Servers*MIN(1,({q}-FirstDeliveryQuarter+1)/"
                                         "DeliveryTranches)") + ")")
         style(ws[f"D{r}"], "calc", "count")
         prev = "0" if q == 1 else f"D{r - 1}"
@@ -459,8 +550,9 @@ def _schedule_sheet(wb: Workbook, order: _dt.date) -> dict[str, str]:
         style(ws[f"{col}{tot}"], "result", fmt)
     names = dict(f.inputs)
     names.update(f.results)
-    for name, col in (("DeliveryServersCum", "D"), ("DeliveryGPUs", "E"), ("DeliverySpend", "F"),
-                      ("DeliveryContingency", "G"), ("DeliveryTotal", "H")):
+    for name, col in (("DeliveryQuarterLabels", "A"), ("DeliveryServersCum", "D"),
+                      ("DeliveryGPUs", "E"), ("DeliverySpend", "F"), ("DeliveryContingency", "G"),
+                      ("DeliveryTotal", "H")):
         define_name(wb, name, ws, f"{col}{first}:{col}{last}")
         names[name] = f"Delivery schedule column {col}, one row per quarter"
     for name, col in (("DeliveryGPUsTotal", "E"), ("DeliverySpendTotalUSD", "H")):
@@ -487,17 +579,24 @@ def _guide_blocks(gpus: Mapping[str, GpuSpec], models: Mapping[str, ModelSpec]):
             "deadline, GPU type, memory per parameter.",
             "Data-centre / infrastructure\tRequirement sheet: servers and racks, network, "
             "storage, facility (PUE, electricity).",
-            "Procurement / finance\tRequirement: unit prices for network and storage; Vendor "
-            "quotes: the three quotes (the shipped values are EXAMPLES), the quote to budget, "
-            "contingency; Delivery schedule: order date and tranches.",
+            "Procurement / finance\tRequirement: server cost and unit prices for network and "
+            "storage (EXAMPLES with source and date; storage has none); Vendor quotes: your "
+            "quotes in the yellow row (the EXAMPLE row is used while it is blank), the quote to "
+            "budget, contingency; Delivery schedule: order date, tranches, fiscal-year start; "
+            "Buy vs rent: rent, useful life, utilisation, cost of capital, residual value, "
+            "colocation.",
         ]),
         ("How to use", [
             "1. Requirement: pick the model and GPU, set the deadline; check GPUs required, "
             "servers, fabric, racks and power.",
             "2. Vendor quotes: type each vendor's price per GPU, lead time, support and freight. "
-            "The cheapest and fastest quotes turn green; choose which one the budget uses.",
-            "3. Delivery schedule: set the order date and the number of delivery tranches; read "
-            "GPUs and spend by quarter and the capex total with contingency.",
+            "The cheapest priced quote and the fastest turn green (a quote without a price is "
+            "never the cheapest); choose which one the budget uses.",
+            "3. Delivery schedule: set the order date, the delivery tranches and the month your "
+            "fiscal year starts; read GPUs and spend by fiscal quarter and the capex total with "
+            "contingency.",
+            "4. Buy vs rent: the owning cost per GPU-hour of the GPUs bought against the rent, "
+            "the NPV of buying instead of renting and the undiscounted breakeven month.",
             "Sheets are protected without a password (Review > Unprotect Sheet) so formulas are "
             "not overwritten by accident; blue cells stay editable.",
         ]),
@@ -545,5 +644,6 @@ def build_procurement_planner(*, gpus: Mapping[str, GpuSpec] | None = None,
     names.update(_schedule_sheet(wb, first_of_next_month(built)))
     catalog_sheets = [write_gpu_sheet(wb, gpus, prices), write_model_sheet(wb, models),
                       write_price_sheet(wb, prices),
-                      write_lists_sheet(wb, models, {"QuoteChoices": QUOTE_CHOICES})]
-    return finish_planner(wb, names, catalog_sheets, extra_sheets)
+                      write_lists_sheet(wb, models, {"QuoteChoices": QUOTE_CHOICES,
+                                                     "PrecisionChoices": PRECISIONS})]
+    return finish_planner(wb, names, catalog_sheets, extra_sheets, built)

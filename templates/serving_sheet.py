@@ -89,8 +89,8 @@ def serving_sheet(wb: Workbook, names: Mapping[str, str], *,
                   "built (calibrated step model: weights and KV reads at 0.8 of HBM bandwidth, "
                   "matmuls at 0.75 of the BF16 / 0.6 of the FP8 peak, two tensor-parallel "
                   "all-reduces per layer, 1 ms per step, continuous batching with chunked "
-                  "prefill); demand, prices and the fleet are live formulas.", "E", height=60)
-    f = Form(wb, ws, row=4)
+                  "prefill); demand, prices and the fleet are live formulas.", "H", height=60)
+    f = Form(wb, ws, row=4, note_merge_to="H", note_width=74)
     f.header()
     f.section("Demand and request shape")
     f.input("SrvRequestsPerS", "Requests per second at peak", d["rps"], "requests/s",
@@ -155,6 +155,7 @@ def serving_sheet(wb: Workbook, names: Mapping[str, str], *,
     header_row(ws, top, ("GPUs per replica (tp)", "Batch", "Output tokens/s per replica",
                          "Time to first token (s)", "Time per output token (s)",
                          "Replicas", "GPUs", "Cost per month ($)"))
+    ws.row_dimensions[top].height = 32
     rows = serving_table(d["model"], d["gpu"], d["precision"], d["prompt"], d["output"],
                          d["ttft"], d["tpot"])
     first = top + 1
@@ -219,9 +220,11 @@ def serving_sheet(wb: Workbook, names: Mapping[str, str], *,
              "=(SrvPromptTokens*SrvAPIInputUSD+SrvOutputTokens*SrvAPIOutputUSD)/SrvOutputTokens",
              "$ per 1M tokens", "usd_cents", "Comparable with the fleet's cost per million "
              "output tokens above.", key=True)
-    f.result("SrvVerdict", "Cheaper at this demand", "=IF(SrvMonthlyUSD<SrvAPIMonthlyUSD,"
+    f.result("SrvVerdict", "Cheaper at this demand", "=IF(NOT(SrvUSDPerGPUHour>0),\"No "
+             "verdict: the price per GPU-hour is missing\",IF(NOT(SrvAPIMonthlyUSD>0),\"No "
+             "verdict: the API price is missing\",IF(SrvMonthlyUSD<SrvAPIMonthlyUSD,"
              "\"Self-hosting (\"&TEXT(SrvAPIMonthlyUSD/SrvMonthlyUSD,\"0.0\")&\"x cheaper)\","
-             "\"The API (\"&TEXT(SrvMonthlyUSD/SrvAPIMonthlyUSD,\"0.0\")&\"x cheaper)\")", "",
+             "\"The API (\"&TEXT(SrvMonthlyUSD/SrvAPIMonthlyUSD,\"0.0\")&\"x cheaper)\")))", "",
              "text", "Compare also SELF_HOST_BREAKEVEN_TOKENS_PER_DAY in the add-in.", key=True)
     while f.row < ptop:
         f.row += 1
@@ -230,6 +233,7 @@ def serving_sheet(wb: Workbook, names: Mapping[str, str], *,
              f"copied from formulas/data/api_prices.csv on {built.isoformat()}): list prices, "
              "not quotes.")
     style(ws[f"A{r0 - 1}"], "note")
+    ws.merge_cells(f"A{r0 - 1}:H{r0 - 1}")
     header_row(ws, r0, ("Price id", "Provider", "Model", "Input", "Output", "Cached input",
                         "Date", "Source"))
     for i, pid in enumerate(ids):
@@ -238,6 +242,7 @@ def serving_sheet(wb: Workbook, names: Mapping[str, str], *,
         vals = (pid, row["provider"], row["model"], row["input_usd_per_m"],
                 row["output_usd_per_m"], row["cached_input_usd_per_m"], row["date"],
                 row["source"])
+        ws.row_dimensions[r].height = 15 * max(1, -(-len(str(row["source"] or "")) // 33))
         for j, val in enumerate(vals):
             c = ws.cell(row=r, column=j + 1)
             if isinstance(val, float):
@@ -247,5 +252,5 @@ def serving_sheet(wb: Workbook, names: Mapping[str, str], *,
                 put_text(c, "" if val is None else val)
                 style(c, "text")
     define_name(wb, "SrvAPIPriceIds", ws, f"$A${r0 + 1}:$A${r0 + len(ids)}")
-    finish_sheet(ws, {"A": 40, "B": 18, "C": 22, "D": 18, "E": 60, "F": 12, "G": 12, "H": 16},
-                 freeze="A5")
+    finish_sheet(ws, {"A": 40, "B": 18, "C": 22, "D": 18, "E": 16, "F": 30, "G": 14, "H": 30},
+                 freeze="A5", print_title_rows="1:2")

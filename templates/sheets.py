@@ -4,8 +4,10 @@
   ``absolute_coordinate``); generated formulas refer to names, not A1 addresses.
 * :class:`Rule` describes the data validation of an input (list, whole, decimal, date) with
   the prompt and error text that state the unit.
-* :class:`Form` writes labelled rows ``label | value | unit | default | how to fill``: inputs
-  (named, validated, in the input style) and results (named formulas).
+* :class:`Form` writes labelled rows ``label | value used | unit | default | your value | how
+  to fill`` (the FAST input pattern: the default is a locked cell, the override is the only
+  yellow cell and blank by default, the value used is a formula), and results (named
+  formulas).
 * :func:`put_text` writes text that must never become a formula (catalog text).
 * :func:`finish_sheet` sets column widths, freeze panes, print setup (landscape, fit to
   width) and sheet protection without a password.
@@ -98,17 +100,18 @@ def sheet_heading(ws: Worksheet, title: str, note: str, merge_to: str, height: f
         ws.row_dimensions[2].height = height
 
 
-def add_rule(ws: Worksheet, coord: str, rule: Rule, title: str) -> DataValidation:
-    """Attach ``rule`` to the cell ``coord``."""
+def add_rule(ws: Worksheet, coord: str, rule: Rule, title: str,
+             allow_blank: bool = False) -> DataValidation:
+    """Attach ``rule`` to the cell ``coord`` (``allow_blank`` for override cells)."""
     if rule.kind == "list":
         # OOXML stores validation formulas without the leading '=' (as Excel writes them).
         dv = DataValidation(type="list", formula1=(rule.source or "").lstrip("="),
-                            allow_blank=False)
+                            allow_blank=allow_blank)
     else:
         op = "between" if rule.high is not None else "greaterThanOrEqual"
         dv = DataValidation(type=rule.kind, operator=op, formula1=_bound(rule.low),
                             formula2=None if rule.high is None else _bound(rule.high),
-                            allow_blank=False)
+                            allow_blank=allow_blank)
     dv.promptTitle = title[:32]
     dv.prompt = rule.prompt[:255]
     dv.errorTitle = "Invalid input"
@@ -130,7 +133,15 @@ def header_row(ws: Worksheet, row: int, titles: Sequence[str], col: int = 1) -> 
 
 @dataclass
 class Form:
-    """Labelled rows on a sheet: ``label | value | unit | default | how to fill``.
+    """Labelled rows on a sheet.
+
+    With a Default column (``with_default``, the FAST input pattern): ``label | value used |
+    unit | default | your value | how to fill``. The default (column D) is a locked value or
+    look-up, the override (column E, named ``<name>_Override``) is the only yellow cell and
+    is blank by default, and the value used (column B, named ``<name>``) is
+    ``=IF(E="",D,E)``: typing an override changes the value used, clearing it restores the
+    default. Without a Default column: ``label | value | unit | formula / source`` and the
+    value cell is the input.
 
     ``inputs`` and ``results`` collect ``name -> description`` so that other modules can
     find every named cell of a workbook (see the :mod:`templates` docstring).
@@ -142,15 +153,17 @@ class Form:
     inputs: dict[str, str] = field(default_factory=dict)
     results: dict[str, str] = field(default_factory=dict)
     with_default: bool = True
-    note_width: float = 90  #: width of the note column, for row heights of long notes
+    note_width: float = 70  #: width of the note column, for row heights of long notes
     unit_col: str = "C"
     note_col: str | None = None  #: default: E with a Default column, else D
     note_merge_to: str | None = None  #: merge each note cell through this column
 
-    COLS = ("A", "B", "C", "D", "E")
+    COLS = ("A", "B", "C", "D", "E", "F")
+    OVERRIDE_COL = "E"
 
     def header(self, titles: Sequence[str] | None = None) -> None:
-        titles = titles or (("Item", "Value", "Unit", "Default", "How to fill / source")
+        titles = titles or (("Item", "Value used", "Unit", "Default", "Your value",
+                             "How to fill / source")
                             if self.with_default else ("Item", "Value", "Unit", "Formula / source"))
         header_row(self.ws, self.row, titles)
         self.ws.row_dimensions[self.row].height = 20
@@ -177,7 +190,7 @@ class Form:
         return coord
 
     def _note_col(self) -> str:
-        return self.note_col or ("E" if self.with_default else "D")
+        return self.note_col or ("F" if self.with_default else "D")
 
     def _label(self, label: str, unit: str, note: str, name: str | None = None) -> None:
         r = self.row
@@ -199,35 +212,44 @@ class Form:
 
     def input(self, name: str, label: str, value, unit: str, fmt: str, rule: Rule, note: str,
               default_formula: str | None = None) -> str:
-        """A named input. With ``default_formula`` the value cell holds ``=D<row>`` and the
-        Default column the look-up, so typing over the value overrides the look-up and the
-        Default column still shows it; otherwise Default shows the shipped value."""
+        """A named input. With a Default column: the default (``default_formula``, a look-up,
+        or the shipped ``value``) in D, a blank override cell in E (``<name>_Override``) and
+        the value used in B. Without one, B holds ``value`` and is the input."""
         r = self.row
         self._label(label, unit, note, name)
         cell = self.ws[f"B{r}"]
-        if default_formula is not None:
-            cell.value = f"=D{r}"
+        if self.with_default:
             d = self.ws[f"D{r}"]
-            d.value = default_formula
-            style(d, "calc", fmt)
-        else:
-            put_text(cell, value)
-            if self.with_default:
-                d = self.ws[f"D{r}"]
+            if default_formula is not None:
+                d.value = default_formula
+            else:
                 put_text(d, value)
-                style(d, "calc", fmt)
-        style(cell, "input", fmt)
-        add_rule(self.ws, f"B{r}", rule, label)
+            style(d, "calc", fmt)
+            o = self.ws[f"{self.OVERRIDE_COL}{r}"]
+            style(o, "input", fmt)
+            add_rule(self.ws, o.coordinate, rule, label, allow_blank=True)
+            define_name(self.wb, f"{name}_Override", self.ws, o.coordinate)
+            cell.value = f"=IF({o.coordinate}=\"\",D{r},{o.coordinate})"
+            style(cell, "calc", fmt)
+        else:
+            if default_formula is not None:
+                raise ValueError(f"{name}: a look-up default needs a Default column")
+            put_text(cell, value)
+            style(cell, "input", fmt)
+            add_rule(self.ws, f"B{r}", rule, label)
         define_name(self.wb, name, self.ws, f"B{r}")
         self.inputs[name] = f"{label} ({unit})"
         self.row += 1
         return f"B{r}"
 
     def result(self, name: str | None, label: str, formula: str, unit: str, fmt: str, note: str,
-               key: bool = False) -> str:
-        """A formula row; named when ``name`` is given; ``key`` uses the result style."""
+               key: bool = False, unit_formula: str | None = None) -> str:
+        """A formula row; named when ``name`` is given; ``key`` uses the result style;
+        ``unit_formula`` replaces the unit text (e.g. to mark a total incomplete)."""
         r = self.row
         self._label(label, unit, note, name)
+        if unit_formula is not None:
+            self.ws[f"{self.unit_col}{r}"].value = unit_formula
         cell = self.ws[f"B{r}"]
         cell.value = formula
         style(cell, "result" if key else "calc", fmt)
@@ -239,13 +261,20 @@ class Form:
 
 
 def finish_sheet(ws: Worksheet, widths: dict[str, float], freeze: str | None = "A5",
-                 landscape: bool = True, protect: bool = True, fit_height: int = 0) -> None:
-    """Column widths, frozen header, print setup (fit to one page wide), protection."""
+                 protect: bool = True, fit_height: int = 0,
+                 print_title_rows: str | None = None) -> None:
+    """Column widths, frozen header, print setup (landscape, one page wide, the rows above
+    the frozen pane repeated on every page), protection."""
     for col, width in widths.items():
         ws.column_dimensions[col].width = width
     if freeze:
         ws.freeze_panes = freeze
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    if print_title_rows is None and freeze:
+        top = int(re.sub(r"[A-Z]", "", freeze)) - 1
+        print_title_rows = f"1:{top}" if top >= 1 else None
+    if print_title_rows:
+        ws.print_title_rows = print_title_rows
+    ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = fit_height
@@ -253,7 +282,7 @@ def finish_sheet(ws: Worksheet, widths: dict[str, float], freeze: str | None = "
     ws.print_options.gridLines = False
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.oddFooter.center.text = "&A - page &P of &N"
+    ws.oddFooter.center.text = "&F - &A - page &P of &N"
     if protect:
         ws.protection.sheet = True  # no password: a guard against accidents, not security
         ws.protection.formatColumns = False
@@ -267,12 +296,22 @@ def column_letters(start: int, count: int) -> Iterable[str]:
     return (get_column_letter(start + i) for i in range(count))
 
 
+def footer(ws: Worksheet, built) -> None:
+    """Printed footer: file, sheet, page of pages and the build date."""
+    ws.oddFooter.center.text = f"&F - &A - page &P of &N - built {built.isoformat()}"
+    ws.oddFooter.center.size = 8
+
+
 def finish_planner(wb: Workbook, names: dict[str, str], catalog_sheets: Sequence[Worksheet],
-                   extra_sheets: Sequence) -> Workbook:
+                   extra_sheets: Sequence, built=None) -> Workbook:
     """Run the added sheet builders (``builder(wb, names)``), keep the catalog sheets at the
-    end, after any added sheet, and open the workbook on its first sheet."""
+    end, after any added sheet, put the footer (with the build date) on every sheet and open
+    the workbook on its first sheet."""
     for builder in extra_sheets:
         builder(wb, dict(names))
+    if built is not None:
+        for ws in wb.worksheets:
+            footer(ws, built)
     for ws in catalog_sheets:
         wb.move_sheet(ws, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(ws.title))
     wb.active = 0

@@ -131,6 +131,8 @@ DOC_PAGES = (
     ("llm_budget_planner", "Charts: cost and time", "budget_planner_charts"),
     ("llm_procurement_planner", "Network: non-blocking", "procurement_planner_requirement"),
     ("llm_procurement_planner", "Vendor quotes: landed", "procurement_planner_quotes"),
+    ("llm_budget_planner", "GPU comparison: the same", "budget_planner_gpu_comparison"),
+    ("llm_procurement_planner", "Buy vs rent: owning cost", "procurement_planner_buy_vs_rent"),
 )
 
 

@@ -18,6 +18,7 @@ from llm_budget_planner.templates import build_budget_planner
 from llm_budget_planner.templates.output import save_workbook
 from llm_budget_planner.templates.parallel_plan import SHEET, TOP, parallel_plan_sheet, plan_inputs
 from tests import libreoffice as lo
+from tests.test_workbooks import read_named, set_input
 
 BUILT = dt.date(2026, 11, 23)
 ERRORS = ("#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "Err:")
@@ -27,9 +28,7 @@ def _build(overrides=None):
     wb = build_budget_planner(built=BUILT, extra_sheets=[
         lambda w, names: parallel_plan_sheet(w, names, BUILT)])
     for name, value in (overrides or {}).items():
-        dn = wb.defined_names[name]
-        sheet, coord = next(dn.destinations)
-        wb[sheet][coord.replace("$", "")] = value
+        set_input(wb, name, value)
     return wb
 
 
@@ -113,3 +112,24 @@ def test_status_follows_the_inputs(recalculated):
     assert ws["C5"].value == p["model"] and ws["C12"].value == p["num_gpus"]
     assert ws["C6"].value == pytest.approx(p["P"]) and ws["C7"].value == p["L"]
     assert ws["C9"].value == p["a"]
+
+
+def test_plan_advice_carries_over_without_mixing_conventions(lo_profile, tmp_path):
+    """The sheet's 'Utilisation to type on Inputs', typed on Inputs, makes Results show the
+    plan's best days / goodput (typing the model-FLOPs MFU instead would be 8/6 off)."""
+    p = plan_inputs()
+    best = plan.plan_training(p["P"], p["L"], p["h"], p["a"], p["T"], p["gpu"], p["num_gpus"],
+                              p["s"], p["global_batch_tokens"], 1).iloc[0]
+    wb = _build()
+    (out,) = lo.recalc([save_workbook(wb, tmp_path / "a.xlsx")], tmp_path / "a", lo_profile)
+    got = load_workbook(out, data_only=True)
+    util = read_named(wb, got, "PlanUtilisationForInputs")
+    k, peak = read_named(wb, got, "FlopsPerParamToken"), read_named(wb, got, "PeakTFLOPS")
+    assert util == pytest.approx(k * p["P"] * p["T"] / (p["num_gpus"] * peak * 1e12 *
+                                                        float(best.days) * 86400), rel=1e-6)
+    assert util == pytest.approx(float(best.mfu) * k / 6, rel=0.15)  # 6PT + attention
+    wb2 = _build({"MFU": util})
+    (out2,) = lo.recalc([save_workbook(wb2, tmp_path / "b.xlsx")], tmp_path / "b", lo_profile)
+    got2 = load_workbook(out2, data_only=True)
+    days = read_named(wb2, got2, "TrainingDays") * read_named(wb2, got2, "Goodput")
+    assert days == pytest.approx(float(best.days), rel=1e-6)

@@ -32,7 +32,7 @@ BUDGET = {
     # MLA KV cache, fp8 weights on H200, tensor parallel typed, lower efficiency.
     "deepseek": {"Model": "deepseek-v3", "GPU": "h200-sxm", "ServeBytesPerParam": 1,
                  "ServeTP": 8, "ServeEfficiency": 0.6, "ServePromptTokens": 2000,
-                 "ServeOutputTokens": 300, "ProgGoodput": 0.85, "ProgServingMonths": 24,
+                 "ServeOutputTokens": 300, "Goodput": 0.85, "ProgServingMonths": 24,
                  "ProgMFULow": 0.2, "ProgMFUHigh": 0.5},
     # LLaMA-65B-sized custom model: QLoRA's headline setting on the fine-tuning rows.
     "qlora65b": {"Model": "custom", "CustomLayers": 80, "CustomHidden": 8192,
@@ -40,9 +40,15 @@ BUDGET = {
 }
 PROCUREMENT = {
     "default": {},
-    "rtx4090": {"GPU": "rtx-4090", "Model": "llama-2-7b", "BVRUnitPriceUSD": 1599,
-                "BVRRentUSDPerHour": 0.60, "BVRUtilisation": 0.7, "BVRYears": 3},
-    "never": {"BVRRentUSDPerHour": 0.05},
+    # Seed 000's card: the core's TCO and breakeven when rate, residual and colocation are 0.
+    "rtx4090": {"GPU": "rtx-4090", "Model": "llama-2-7b", "QuotePrice": [1599, 1700, 1800],
+                "StoragePriceUSDPerTB": 100, "BVRRentUSDPerHour": 0.60, "BVRUtilisation": 0.7,
+                "BVRYears": 3, "BVRCostOfCapital": 0, "BVRResidualValue": 0,
+                "BVRColocationUSDPerKWMonth": 0},
+    "never": {"BVRRentUSDPerHour": 0.05, "StoragePriceUSDPerTB": 100},
+    # Financing and a residual value: 8% over 4 years, 30% left.
+    "financed": {"BVRCostOfCapital": 0.08, "BVRResidualValue": 0.3, "BVRYears": 4,
+                 "BVRUtilisation": 0.8, "StoragePriceUSDPerTB": 150},
 }
 
 
@@ -112,7 +118,7 @@ def test_inference_sheet_matches_the_core(recalculated, key):
     capped = None if batch == cap else batch
     close(v("ServeGPUs"), core.serve_gpus(P, b, gpu, rps, prompt, out_t, capped, tp, kv, eff, util))
     close(v("ServePrefillSeconds"), core.prefill_seconds(P, prompt, batch, spec.tflops_bf16, tp, eff))
-    price = v("PricePerGPUHour")
+    price = v("RentUSDPerGPUHour")
     close(v("ServeCostPerMTokens"), core.cost_per_m_tokens(tps, price, tp))
     close(v("ServeMonthlyCostUSD"), v("ServeGPUs") * 730 * price)
     assert v("ServeFitCheck") == "OK"
@@ -138,14 +144,14 @@ def test_program_sheet_matches_the_core(recalculated, key):
     v = _reader(recalculated, "budget", key)
     A, T, N, tf, k = (v("ActiveParams"), v("Tokens"), v("NumGPUs"), v("PeakTFLOPS"),
                       v("FlopsPerParamToken"))
-    mfu, lo_, hi, g = v("MFU"), v("ProgMFULow"), v("ProgMFUHigh"), v("ProgGoodput")
-    price = v("PricePerGPUHour")
+    mfu, lo_, hi, g = v("MFU"), v("ProgMFULow"), v("ProgMFUHigh"), v("Goodput")
+    price = v("RentUSDPerGPUHour")
     low, mid, high = core.train_days_range(A, T, N, tf, lo_, hi, g, k)
     close(v("ProgDaysLow"), low)
     close(v("ProgDaysHigh"), high)
     close(v("ProgDaysBase"), core.train_days(A, T, N, tf, mfu, k) / g)
     close(v("ProgPretrainGPUHours") * price, core.train_cost_usd(A, T, tf, N, mfu, price, k, g))
-    ft = core.gpu_hours(A, max(v("ProgFineTuneTokens"), 1e6), tf, mfu, 6) / g
+    ft = core.gpu_hours(A, max(v("ProgFineTuneTokens"), 1e6), tf, mfu, k) / g
     close(v("ProgFineTuneGPUHours"), ft)
     serving = v("ProgServingGPUs") * 730 * v("ProgServingMonths")
     close(v("ProgServingGPUHours"), serving)
@@ -169,44 +175,100 @@ def test_program_sheet_matches_the_core(recalculated, key):
     months = (v("ProgPretrainGPUHours") + ft + v("ProgEvalGPUHoursUsed")) / (N * 730) \
         + v("ProgServingMonths")
     close(v("ProgMonths"), months)
-    per_month = capex / (v("AmortisationYears") * 12)
-    close(v("ProgDepreciationUSD"), per_month * min(months, v("AmortisationYears") * 12))
-    watts = v("GPUPowerW") + v("ServerPowerW") / v("GPUsPerServer")
-    close(v("ProgEnergyUSD"), total * watts / 1000 * v("PUE") * v("ElectricityUSDPerKWh"))
-    assert v("ProgCheaper") == ("Rent (opex)" if v("ProgCloudUSD") <= v("ProgOwnUSD")
-                                else "Buy (capex)")
+    per_month = capex * (1 - v("ResidualValue")) / (v("AmortisationYears") * 12)
+    close(v("ProgDepreciationPerMonth"), per_month)
+    close(v("ProgOwnUSD"), total * v("OnPremCostPerGPUHour"))
+    if v("PricePerGPUHour") <= 0:
+        assert v("ProgCheaper") == ("No verdict: the cloud price per GPU-hour is missing "
+                                    "(Inputs > Cloud)")
+    elif v("UnitPricePerGPU") <= 0:
+        assert v("ProgCheaper").startswith("No verdict: the purchase price per GPU is missing")
+    else:
+        assert v("ProgCheaper") == ("Rent (opex)" if v("ProgCloudUSD") <= v("ProgOwnUSD")
+                                    else "Buy (capex)")
+    # One cost model, one verdict: Program and Results decide the same way.
+    assert {"Cloud": "Rent (opex)", "On-premises": "Buy (capex)"}.get(
+        v("CheaperOption"), v("CheaperOption")) == v("ProgCheaper")
 
 
 @pytest.mark.parametrize("key", list(PROCUREMENT))
 def test_buy_vs_rent_sheet_matches_the_core(recalculated, key):
     v = _reader(recalculated, "procurement", key)
-    price, rent, years = v("BVRUnitPriceUSD"), v("BVRRentUSDPerHour"), v("BVRYears")
-    util, oh = v("BVRUtilisation"), v("BVRServerOverhead")
-    tdp, pue, kwh = v("GPUPowerW"), v("PUE"), v("ElectricityUSDPerKWh")
-    close(v("BVRTCOPerGPUHour"), core.tco_per_gpu_hour(price, years, tdp, pue, kwh, util, oh))
+    rent, years, util = v("BVRRentUSDPerHour"), v("BVRYears"), v("BVRUtilisation")
+    rate, resid, colo = v("BVRCostOfCapital"), v("BVRResidualValue"), \
+        v("BVRColocationUSDPerKWMonth")
+    n, capex_all = v("GPUsToBuy"), v("CapexUSD")
+    capex = capex_all / n  # the GPUs the quotes buy, not the GPUs required
+    close(v("BVRCapexPerGPUUSD"), capex)
+    kw = (v("GPUPowerW") + v("ServerPowerW") / v("GPUsPerServer")) / 1000
+    pue, kwh = v("PUE"), v("ElectricityUSDPerKWh")
+    annual = (capex - capex * resid) / years if rate == 0 else \
+        (capex - capex * resid / (1 + rate) ** years) * rate / (1 - (1 + rate) ** -years)
+    close(v("BVRCapitalPerGPUYear"), annual)
+    close(v("BVRDepreciationPerGPUYear"), capex * (1 - resid) / years)
+    energy = kw * pue * kwh
+    colo_h = kw * colo * 12 / (8760 * util)
+    tco = annual / (8760 * util) + energy + colo_h
+    close(v("BVRTCOPerGPUHour"), tco)
+    if rate == 0 and resid == 0 and colo == 0:  # then it is the core's TCO_PER_GPU_HOUR
+        close(tco, core.tco_per_gpu_hour(capex, years, kw * 1000, pue, kwh, util, 0))
     breakeven = v("BVRBreakevenMonths")
-    if key == "never":
-        with pytest.raises(core.InfeasibleError):
-            core.buy_vs_rent_breakeven_months(price, rent, tdp, pue, kwh, util, oh)
-        assert breakeven.startswith("never") and v("BVRVerdict") == "Renting is cheaper"
+    saved = 730 * util * (rent - energy) - kw * colo
+    if saved <= 0:
+        assert breakeven.startswith("never")
     else:
-        want = core.buy_vs_rent_breakeven_months(price, rent, tdp, pue, kwh, util, oh)
-        close(breakeven, want)
-        assert v("BVRVerdict") == ("Buying is cheaper" if want <= years * 12
-                                   else "Renting is cheaper")
-    n = v("GPUsRequired")
-    close(v("BVRFleetCapexUSD"), n * price * (1 + oh))
+        close(breakeven, capex / saved)
+        if colo == 0:
+            close(breakeven, core.buy_vs_rent_breakeven_months(capex, rent, kw * 1000, pue, kwh,
+                                                               util, 0))
+    missing = [what for price, what in (
+        (rent, "rental price"), (v("SwitchPriceUSD"), "switch price"),
+        (v("LinkPriceUSD"), "link price"), (v("StoragePriceUSDPerTB"), "storage price"))
+        if not price > 0]
+    if missing:  # no verdict without its prices
+        assert v("BVRVerdict").startswith("No verdict:") and missing[0] in v("BVRVerdict")
+    else:
+        assert v("BVRVerdict") == ("Buying is cheaper" if tco < rent else "Renting is cheaper")
+    close(v("BVRFleetCapexUSD"), capex_all)
     close(v("BVRFleetRentPerMonth"), n * rent * 730 * util)
+    own_month = n * (energy * 730 * util + kw * colo)
+    close(v("BVRFleetOwnPerMonth"), own_month)
+    # NPV, year-end cash flows over whole years.
+    npv_rent = sum(n * rent * 8760 * util / (1 + rate) ** t for t in range(1, years + 1))
+    npv_own = capex_all + sum(own_month * 12 / (1 + rate) ** t for t in range(1, years + 1)) \
+        - resid * capex_all / (1 + rate) ** years
+    close(v("BVRNPVRentUSD"), npv_rent)
+    close(v("BVRNPVOwnUSD"), npv_own)
+    close(v("BVRNPVBuyUSD"), npv_rent - npv_own)
+    # One verdict: the NPV and the cost per GPU-hour agree (the capital charge is the annuity).
+    assert (npv_rent - npv_own > 0) == (tco < rent)
     table = v("BVRTable")
     assert [row[0] for row in table] == list(MONTHS)
-    energy = tdp / 1000 * pue * kwh
     for m, rent_cum, own_cum in table:
         close(rent_cum, rent * 730 * util * m)
-        close(own_cum, price * (1 + oh) + energy * 730 * util * m)
-    if key != "never":  # the lines cross at the breakeven month
+        close(own_cum, capex + (energy * 730 * util + kw * colo) * m)
+    if saved > 0:  # the lines cross at the breakeven month
         before = [r for r in table if r[0] < breakeven]
         after = [r for r in table if r[0] > breakeven]
         assert all(r[1] < r[2] for r in before) and all(r[1] > r[2] for r in after)
+
+
+def test_finance_terms_hand_worked(recalculated):
+    """8% over 4 years with 30% left (the "financed" case), worked by hand: 1.08^4 =
+    1.36048896, so the residual is worth 0.3 / 1.36048896 = 0.220509 of the capex today; the
+    annuity factor is 1/1.08 + 1/1.08^2 + 1/1.08^3 + 1/1.08^4 = 0.925926 + 0.857339 + 0.793832
+    + 0.735030 = 3.312127; the capital charge is (1 - 0.220509) / 3.312127 = 0.235345 of the
+    capex a year, straight-line depreciation (1 - 0.3) / 4 = 0.175 and financing 0.060345."""
+    v = _reader(recalculated, "procurement", "financed")
+    capex = v("BVRCapexPerGPUUSD")
+    assert v("BVRCapitalPerGPUYear") / capex == pytest.approx(0.235345, abs=1e-6)
+    assert v("BVRDepreciationPerGPUYear") / capex == pytest.approx(0.175, abs=1e-12)
+    assert v("BVRFinancingPerGPUYear") / capex == pytest.approx(0.060345, abs=1e-6)
+    # NPV of renting: 12 months x rent a month x the annuity factor.
+    assert v("BVRNPVRentUSD") == pytest.approx(v("BVRFleetRentPerMonth") * 12 * 3.312127,
+                                               rel=1e-6)
+    table = v("BVRNPVTable")
+    assert [round(row[3], 6) for row in table[:5]] == [1, 0.925926, 0.857339, 0.793832, 0.73503]
 
 
 @pytest.mark.parametrize("kind,key", [("budget", k) for k in BUDGET]

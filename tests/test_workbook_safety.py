@@ -423,3 +423,60 @@ def test_control_characters_in_catalog_text_do_not_break_a_build():
         notes = [str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row
                  if c.value is not None and "bell" in str(c.value)]
         assert notes == ["bell and escape in a note"]
+
+
+def test_formulas_are_portable():
+    """No volatile or engine-dependent constructs in any shipped workbook, and no exponent
+    literal (written as powers of ten by templates.portable, which every engine reads)."""
+    import re
+
+    import build
+
+    banned = re.compile(r"\b(OFFSET|INDIRECT|NOW|TODAY|RAND|RANDBETWEEN|CELL|INFO)\(|--\(")
+    bad_exp = re.compile(r'(?<![A-Za-z0-9_.$])\d+(?:\.\d+)?E\d')
+    for name, wb in build.build_workbooks().items():
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.data_type != "f":
+                        continue
+                    text = re.sub(r'"[^"]*"', '""', c.value)
+                    assert not banned.search(text), (name, ws.title, c.coordinate, c.value)
+                    assert not bad_exp.search(text), (name, ws.title, c.coordinate, c.value)
+
+
+def test_every_sheet_prints_one_page_wide_with_a_footer():
+    """Landscape A4, one page wide, a footer with file, sheet, page and the build date, and
+    the heading rows repeated on every page of the input and result sheets."""
+    import datetime as dt
+
+    import build
+    from llm_budget_planner.templates.demo import build_demo
+
+    books = dict(build.build_workbooks())
+    books["demo"] = build_demo()
+    today = dt.date.today().isoformat()
+    for name, wb in books.items():
+        for ws in wb.worksheets:
+            if ws.sheet_state == "hidden":
+                continue
+            assert ws.page_setup.orientation == "landscape", (name, ws.title)
+            assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+            footer = ws.oddFooter.center.text
+            for code in ("&F", "&A", "&P", "&N", today):
+                assert code in footer, (name, ws.title, footer)
+        for title in ("Inputs", "Results", "Requirement", "Buy vs rent", "Functions"):
+            if title in wb.sheetnames:
+                assert wb[title].print_title_rows, (name, title)
+
+
+def test_no_formula_sits_in_an_input_cell():
+    """FAST: the yellow input cells hold values (or nothing), never formulas."""
+    import build
+
+    for name, wb in build.build_workbooks().items():
+        for ws in wb.worksheets:
+            for row in ws.iter_rows():
+                for c in row:
+                    if c.style == "Input":
+                        assert c.data_type != "f", (name, ws.title, c.coordinate, c.value)

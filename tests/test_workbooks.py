@@ -21,6 +21,8 @@ from openpyxl.utils.formulas import validate
 
 import llm_budget_planner.addin.udfs as x
 from llm_budget_planner.formulas import catalog
+from llm_budget_planner.formulas import money as core_money
+from llm_budget_planner.formulas.assumptions import assumption
 from llm_budget_planner.templates import build_budget_planner, build_procurement_planner
 from llm_budget_planner.templates import budget as B
 from llm_budget_planner.templates import procurement as PR
@@ -40,7 +42,8 @@ BUDGET_SCENARIOS = {
     "budget_default": {},
     # GPT-3 on A100 as in the seed articles: 175B, 300B tokens, 1024 GPUs, 45% of 312.
     "budget_gpt3": {"Model": "gpt-3-175b", "Params": 175e9, "Tokens": 300e9,
-                    "GPU": "a100-sxm-80gb", "MFU": 0.45, "GPUCount": 1024, "PricePerGPUHour": 1.5, "ServerCostUSD": 120000},
+                    "GPU": "a100-sxm-80gb", "MFU": 0.45, "GPUCount": 1024, "PricePerGPUHour": 1.5,
+                    "ServerCostUSD": 120000, "Goodput": 1},
     # Mixture of experts, plan by deadline, no recomputation, B200.
     "budget_moe_deadline": {"Model": "mixtral-8x7b", "GPU": "b200", "PlanBy": "Deadline",
                             "DeadlineDays": 12, "Recompute": "Off", "MFU": 0.35,
@@ -64,13 +67,19 @@ BUDGET_SCENARIOS = {
 PROCUREMENT_SCENARIOS = {
     "procurement_default": {},
     "procurement_mi300x": {"Model": "qwen2.5-72b", "GPU": "mi300x", "DeadlineDays": 60,
+                           "Precision": "fp8",
                            "SwitchPorts": 32, "SwitchPriceUSD": 25000, "NICPriceUSD": 1500,
                            "LinkPriceUSD": 900, "StoragePriceUSDPerTB": 150,
                            "SelectedQuote": "Fastest", "Contingency": 0.15,
                            "DeliveryTranches": 3, "OrderDate": dt.date(2027, 3, 15),
-                           "QuotePrice": [18000, 17500, 19000], "QuoteLeadWeeks": [10, 30, 16]},
+                           "QuotePrice": [18000, 17500, 19000], "QuoteLeadWeeks": [10, 30, 16],
+                           "FiscalYearStartMonth": 7},
+    # A $0 quote is never the cheapest; fiscal year from April.
+    "procurement_unpriced_quote": {"QuotePrice": [0, 31000, 30000], "FiscalYearStartMonth": 4,
+                                   "OrderDate": dt.date(2027, 2, 10), "StoragePriceUSDPerTB": 120},
     # A cluster beyond a two-tier fabric, a lower rack power budget, quote C chosen.
     "procurement_gpt3_big": {"Model": "gpt-3-175b", "GPU": "a100-sxm-40gb", "DeadlineDays": 14,
+                             "Goodput": 0.95,
                              "RackPowerKW": 20, "SelectedQuote": "Quote C",
                              "StoragePriceUSDPerTB": 100},
     # Memory-bound: a 7B model on 24 GB cards; one server exceeds the rack power budget.
@@ -81,7 +90,10 @@ PROCUREMENT_SCENARIOS = {
 
 
 def set_input(wb, name: str, value) -> None:
-    """Write a value into a named input cell (a list fills a named row left to right)."""
+    """Write a value into a named input cell (a list fills a named row left to right); an
+    input with a default takes the value in its override cell (``<name>_Override``)."""
+    if f"{name}_Override" in wb.defined_names:
+        name = f"{name}_Override"
     sheet, coord = name_ref(wb, name)
     ws = wb[sheet]
     if isinstance(value, list):
@@ -146,33 +158,40 @@ def budget_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     d = lambda k: default(k).value  # noqa: E731
     v = {"Model": B.DEFAULT_MODEL, "CustomLayers": 80, "CustomHidden": 8192,
          "CustomVocab": 128256, "TokensPerParam": d("tokens_per_param"), "Recompute": "On",
-         "MFU": d("mfu"), "GPU": B.DEFAULT_GPU, "PlanBy": "GPU count",
+         "MFU": d("mfu"), "Goodput": assumption("goodput"), "Precision": "bf16",
+         "GPU": B.DEFAULT_GPU, "PlanBy": "GPU count",
          "GPUCount": B.DEFAULT_GPU_COUNT, "DeadlineDays": B.DEFAULT_DEADLINE_DAYS,
          "StartDate": B.first_of_next_month(built), "BytesWeights": d("bytes_weights"),
          "BytesGradients": d("bytes_gradients"), "BytesOptimizer": d("bytes_optimizer"),
          "ActivationFactor": d("activation_factor"), "GPUsPerServer": d("gpus_per_server"),
          "ServerCostUSD": d("server_cost_usd"), "ServerPowerW": d("server_power_w"),
          "PUE": d("pue"), "ElectricityUSDPerKWh": d("electricity_usd_per_kwh"),
-         "AmortisationYears": d("amortisation_years")}
+         "AmortisationYears": d("amortisation_years"), "Discount1Y": d("discount_1y"),
+         "Discount3Y": d("discount_3y"), "DiscountSpot": d("discount_spot"), "Share1Y": 0,
+         "Share3Y": 0, "ShareSpot": 0, "CostOfCapital": d("cost_of_capital"),
+         "ResidualValue": d("residual_value"), "OwnedUtilisation": d("owned_utilisation"),
+         "ColocationUSDPerKWMonth": d("colocation_usd_per_kw_month")}
     v.update(overrides)
     _model_inputs(v)
+    if v["Precision"] == "fp8":
+        v["PeakTFLOPS"] = overrides.get("PeakTFLOPS", catalog.gpu(v["GPU"]).tflops_fp8 or 0.0)
     v.setdefault("FlopsPerParamToken", 8.0 if v["Recompute"] == "On" else 6.0)
     prices = catalog.gpu_prices()
     v.setdefault("PricePerGPUHour", example_price(prices, v["GPU"], "cloud")[0] or 0.0)
     v.setdefault("UnitPricePerGPU", example_price(prices, v["GPU"], "purchase")[0] or 0.0)
     P, Pa, T, k = v["Params"], v["ActiveParams"], v["Tokens"], v["FlopsPerParamToken"]
-    tf, mfu, mem = v["PeakTFLOPS"], v["MFU"], v["GPUMemoryGB"]
+    tf, mfu, mem, g = v["PeakTFLOPS"], v["MFU"], v["GPUMemoryGB"], v["Goodput"]
     r: dict = {}
-    r["GPUsForDeadline"] = _num(x.GPU_COUNT_TIME(Pa, T, v["DeadlineDays"], tf, mfu, k))
+    r["GPUsForDeadline"] = _num(x.GPU_COUNT_TIME(Pa, T, v["DeadlineDays"] * g, tf, mfu, k))
     v.setdefault("NumGPUs", r["GPUsForDeadline"] if v["PlanBy"] == "Deadline" else v["GPUCount"])
     N = v["NumGPUs"]
     r["TrainingFLOPs"] = _num(x.TRAIN_FLOPS(Pa, T))
     r["ExecutedFLOPs"] = _num(x.TRAIN_FLOPS(Pa, T, k))
     r["AchievedTFLOPS"] = tf * mfu
     r["TokensPerParamActual"] = T / P
-    r["TrainingDays"] = days = _num(x.TRAIN_DAYS(Pa, T, N, tf, mfu, k))
+    r["TrainingDays"] = days = _num(x.TRAIN_DAYS(Pa, T, N, tf, mfu, k)) / g
     r["GPUHours"] = days * 24 * N
-    assert r["GPUHours"] == pytest.approx(_num(x.GPU_HOURS(Pa, T, tf, mfu, k)), rel=RTOL)
+    assert r["GPUHours"] == pytest.approx(_num(x.GPU_HOURS(Pa, T, tf, mfu, k)) / g, rel=RTOL)
     r["DeadlineMet"] = "Yes" if days <= v["DeadlineDays"] else \
         f"No: {days - v['DeadlineDays']:,.1f} days late"
     state = v["BytesWeights"] + v["BytesGradients"] + v["BytesOptimizer"]
@@ -183,59 +202,112 @@ def budget_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     r["GPUsForMemory"] = _num(x.GPU_COUNT_MEM(P, state, v["ActivationFactor"], mem))
     r["MemoryOK"] = "Yes" if N >= r["GPUsForMemory"] else \
         f"No: at least {r['GPUsForMemory']:,.0f} GPUs needed"
-    price = v["PricePerGPUHour"]
-    r["TrainingCostUSD"] = r["GPUHours"] * price
+    od = v["PricePerGPUHour"]
+    shares = (v["Share1Y"], v["Share3Y"], v["ShareSpot"])
+    rent = od * ((1 - sum(shares)) + shares[0] * (1 - v["Discount1Y"])
+                 + shares[1] * (1 - v["Discount3Y"]) + shares[2] * (1 - v["DiscountSpot"]))
+    r["RentUSDPerGPUHour"] = rent
+    # Owning cost per used GPU-hour (hand-written annuity, not Excel's PMT).
+    gps, life, rate = v["GPUsPerServer"], v["AmortisationYears"], v["CostOfCapital"]
+    capex = v["UnitPricePerGPU"] + v["ServerCostUSD"] / gps
+    resid = v["ResidualValue"] * capex
+    annual = (capex - resid) / life if rate == 0 else \
+        (capex - resid / (1 + rate) ** life) * rate / (1 - (1 + rate) ** -life)
+    r["CapexPerGPUUSD"] = capex
+    r["CapitalPerGPUYear"] = annual
+    r["DepreciationPerGPUYear"] = (capex - resid) / life
+    r["FinancingPerGPUYear"] = annual - (capex - resid) / life
+    kw = (v["GPUPowerW"] + v["ServerPowerW"] / gps) / 1000
+    r["GPUKW"] = kw
+    hours = 8760 * v["OwnedUtilisation"]
+    r["OwnCapitalPerGPUHour"] = annual / hours
+    r["OwnEnergyPerGPUHour"] = energy_h = kw * v["PUE"] * v["ElectricityUSDPerKWh"]
+    r["OwnColocationPerGPUHour"] = colo_h = kw * v["ColocationUSDPerKWMonth"] * 12 / hours
+    r["OnPremCostPerGPUHour"] = own = annual / hours + energy_h + colo_h
+    r["TrainingCostUSD"] = r["GPUHours"] * rent
+    assert r["TrainingCostUSD"] == pytest.approx(
+        core_money.train_cost_usd(Pa, T, tf, N, mfu, rent, k, g),
+        rel=RTOL)
     r["CloudCostPer1BTokens"] = r["TrainingCostUSD"] / (T / 1e9)
-    r["Servers"] = servers = math.ceil(N / v["GPUsPerServer"])
+    r["Servers"] = servers = math.ceil(N / gps)
     r["OnPremCapexUSD"] = N * v["UnitPricePerGPU"] + servers * v["ServerCostUSD"]
-    r["CapexShareUSD"] = r["OnPremCapexUSD"] * days / (v["AmortisationYears"] * 365)
-    watts = N * v["GPUPowerW"] + servers * v["ServerPowerW"]
-    r["EnergyKWh"] = watts / 1000 * days * 24 * v["PUE"]
+    r["CapexShareUSD"] = r["GPUHours"] * annual / hours
+    r["EnergyKWh"] = r["GPUHours"] * kw * v["PUE"]
     r["EnergyCostUSD"] = r["EnergyKWh"] * v["ElectricityUSDPerKWh"]
-    r["OnPremCostUSD"] = r["CapexShareUSD"] + r["EnergyCostUSD"]
-    r["OnPremCostPerGPUHour"] = r["OnPremCostUSD"] / r["GPUHours"]
+    r["ColocationUSD"] = r["GPUHours"] * colo_h
+    r["OnPremCostUSD"] = r["CapexShareUSD"] + r["EnergyCostUSD"] + r["ColocationUSD"]
+    assert r["OnPremCostUSD"] == pytest.approx(r["GPUHours"] * own, rel=RTOL)
     r["OnPremCostPer1BTokens"] = r["OnPremCostUSD"] / (T / 1e9)
-    if price <= 0 or v["UnitPricePerGPU"] <= 0:
-        r["CheaperOption"] = "Enter both prices to compare"
+    if od <= 0:
+        r["CheaperOption"] = "No verdict: the cloud price per GPU-hour is missing (Inputs > Cloud)"
+    elif v["UnitPricePerGPU"] <= 0:
+        r["CheaperOption"] = ("No verdict: the purchase price per GPU is missing "
+                              "(Inputs > On-premises)")
     else:
         r["CheaperOption"] = "Cloud" if r["TrainingCostUSD"] <= r["OnPremCostUSD"] else \
             "On-premises"
-    r["SavingUSD"] = abs(r["TrainingCostUSD"] - r["OnPremCostUSD"])
-    # Sensitivity tables: MFU rows x GPU columns.
+    r["SavingUSD"] = abs(r["TrainingCostUSD"] - r["OnPremCostUSD"]) \
+        if r["CheaperOption"] in ("Cloud", "On-premises") else "n/a: no verdict"
+    # Sensitivity tables: utilisation rows x GPU columns, utilisation rows x rent columns.
     gpus = [max(1, _excel_round(N * f)) for f in B.SENSITIVITY_GPU_FACTORS]
     r["SensGPUs"] = [gpus]
     r["SensMFU"] = [[m] for m in B.SENSITIVITY_MFU]
-    r["SensDays"] = [[_num(x.TRAIN_DAYS(Pa, T, n, tf, m, k)) for n in gpus]
+    r["SensDays"] = [[_num(x.TRAIN_DAYS(Pa, T, n, tf, m, k)) / g for n in gpus]
                      for m in B.SENSITIVITY_MFU]
-    r["SensCost"] = [[dd * 24 * n * price for dd, n in zip(row, gpus)] for row in r["SensDays"]]
-    # Monthly schedule.
+    sens_prices = [rent * f for f in B.SENSITIVITY_PRICE_FACTORS]
+    r["SensPrices"] = [sens_prices]
+    r["SensCost"] = [[core_money.train_cost_usd(Pa, T, tf, N, m, p, k, g) for p in sens_prices]
+                     for m in B.SENSITIVITY_MFU]
+    # Tornado: one input 20% down and up.
+    sw = B.TORNADO_SWING
+    base = {"MFU": mfu, "Goodput": g, "Rent": rent, "Tokens": T, "GPUs": N}
+    rows = []
+    for key, *_ in B.TORNADO_INPUTS:
+        lo_v = max(1, _excel_round(N * (1 - sw))) if key == "GPUs" else base[key] * (1 - sw)
+        hi_v = max(1, _excel_round(N * (1 + sw))) if key == "GPUs" else base[key] * (1 + sw)
+        if key in ("MFU", "Goodput"):
+            hi_v = min(1, hi_v)
+        out = []
+        for val in (lo_v, hi_v):
+            q = dict(base, **{key: val})
+            dd = _num(x.TRAIN_DAYS(Pa, q["Tokens"], q["GPUs"], tf, q["MFU"], k)) / q["Goodput"]
+            out.append((dd * 24 * q["GPUs"] * q["Rent"], dd))
+        swing = abs(out[1][0] - out[0][0])
+        change = [out[0][0] - r["TrainingCostUSD"], out[1][0] - r["TrainingCostUSD"]]
+        if key == "GPUs":  # the cloud bill does not depend on the GPU count (GPU-hours fixed)
+            assert swing == pytest.approx(0, abs=1e-9 * out[0][0])
+            assert change == pytest.approx([0, 0], abs=1e-9 * out[0][0])
+            swing, change = 0.0, [0.0, 0.0]
+        rows.append([lo_v, hi_v, out[0][0], out[1][0], swing, out[0][1], out[1][1], *change])
+    r["TornadoTable"] = rows
+    # Spend schedule: days, weeks or months by the run's length.
+    n_rows = B.SCHEDULE_MONTHS
+    period = "Day" if days <= n_rows else "Week" if days <= n_rows * 7 else "Month"
+    r["SchedulePeriod"] = period
     start = _serial(v["StartDate"])
     end = start + days
     sched = []
-    for i in range(B.SCHEDULE_MONTHS):
-        a = _serial(_add_months(v["StartDate"], i))
-        b = _serial(_add_months(v["StartDate"], i + 1))
+    bounds = [start + i if period == "Day" else start + 7 * i if period == "Week" else
+              _serial(_add_months(v["StartDate"], i)) for i in range(n_rows + 1)]
+    for a, b in zip(bounds, bounds[1:]):
         sched.append(max(0.0, min(end, b) - a))
+    r["ScheduleEnd"] = bounds[-1] - 1
     r["ScheduleDays"] = [[s] for s in sched]
     r["ScheduleGPUHours"] = [[s * 24 * N] for s in sched]
-    r["ScheduleCloudUSD"] = [[s * 24 * N * price] for s in sched]
-    r["ScheduleCloudTotalUSD"] = sum(s * 24 * N * price for s in sched)
-    r["ScheduleEnergyUSD"] = [[s * 24 * watts / 1000 * v["PUE"] * v["ElectricityUSDPerKWh"]]
-                              for s in sched]
-    last = _serial(_add_months(v["StartDate"], B.SCHEDULE_MONTHS))
-    if end <= last:
+    r["ScheduleCloudUSD"] = [[s * 24 * N * rent] for s in sched]
+    r["ScheduleCloudTotalUSD"] = sum(s * 24 * N * rent for s in sched)
+    r["ScheduleEnergyUSD"] = [[s * 24 * N * energy_h] for s in sched]
+    r["ScheduleEnergyTotalUSD"] = sum(s * 24 * N * energy_h for s in sched)
+    if end <= bounds[-1]:
         assert r["ScheduleCloudTotalUSD"] == pytest.approx(r["TrainingCostUSD"], rel=1e-9)
     # Chart data and memory breakdown.
     rows = []
     for f in B.CHART_GPU_FACTORS:
         n = max(1, _excel_round(N * f))
-        dd = _num(x.TRAIN_DAYS(Pa, T, n, tf, mfu, k))
-        s = math.ceil(n / v["GPUsPerServer"])
-        capex = n * v["UnitPricePerGPU"] + s * v["ServerCostUSD"]
-        run = capex * dd / (v["AmortisationYears"] * 365) + \
-            (n * v["GPUPowerW"] + s * v["ServerPowerW"]) / 1000 * dd * 24 * v["PUE"] * \
-            v["ElectricityUSDPerKWh"]
-        rows.append([n, dd, dd * 24 * n * price, capex, run])
+        dd = _num(x.TRAIN_DAYS(Pa, T, n, tf, mfu, k)) / g
+        s_ = math.ceil(n / gps)
+        rows.append([n, dd, dd * 24 * n * rent, n * v["UnitPricePerGPU"] + s_ * v["ServerCostUSD"],
+                     dd * 24 * n * own])
     r["ChartTable"] = rows
     mem_rows = []
     for count in (r["GPUsForMemory"], N):
@@ -244,9 +316,10 @@ def budget_expected(overrides: dict, built: dt.date = BUILT) -> dict:
                  r["TrainStateGB"] * (v["ActivationFactor"] - 1) / count]
         mem_rows.append(parts + [sum(parts), mem])
     r["MemoryPerGPU"] = mem_rows
-    warnings = [N < r["GPUsForMemory"], days > v["DeadlineDays"], price <= 0,
+    r["InputProblem"] = None
+    warnings = [N < r["GPUsForMemory"], days > v["DeadlineDays"], od <= 0,
                 v["UnitPricePerGPU"] <= 0, v["GPUPowerW"] <= 0, v["ServerCostUSD"] <= 0,
-                end > last]
+                end > bounds[-1]]
     r["CheckSummary"] = "All checks passed" if not any(warnings) else \
         f"{sum(warnings)} warning(s), see Checks"
     # The named inputs as the workbook computes them.
@@ -261,6 +334,7 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     d = lambda k: default(k).value  # noqa: E731
     v = {"Model": B.DEFAULT_MODEL, "TokensPerParam": d("tokens_per_param"),
          "FlopsPerParamToken": d("flops_per_param_token_recompute"), "MFU": d("mfu"),
+         "Goodput": assumption("goodput"), "Precision": "bf16",
          "DeadlineDays": PR.DEFAULT_DEADLINE_DAYS, "GPU": B.DEFAULT_GPU,
          "StateBytesPerParam": sum(d(k) for k in ("bytes_weights", "bytes_gradients",
                                                   "bytes_optimizer")),
@@ -271,22 +345,28 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
          "BytesPerTokenStored": d("bytes_per_token_stored"),
          "CheckpointBytesPerParam": d("checkpoint_bytes_per_param"),
          "CheckpointsKept": d("checkpoints_kept"), "PUE": d("pue"),
-         "ElectricityUSDPerKWh": d("electricity_usd_per_kwh"), "SwitchPriceUSD": 0,
-         "NICPriceUSD": 0, "LinkPriceUSD": 0, "StoragePriceUSDPerTB": 0,
+         "ElectricityUSDPerKWh": d("electricity_usd_per_kwh"),
+         "SwitchPriceUSD": d("switch_price_usd"), "NICPriceUSD": d("nic_price_usd"),
+         "LinkPriceUSD": d("link_price_usd"), "StoragePriceUSDPerTB": 0,
+         "ServerCostUSD": d("server_cost_usd"), "FiscalYearStartMonth": 1,
          "SelectedQuote": "Cheapest", "Contingency": d("contingency"),
          "DeliveryTranches": d("delivery_tranches"), "OrderDate": B.first_of_next_month(built)}
     v.update(overrides)
     _model_inputs(v)
+    if v["Precision"] == "fp8":
+        v["PeakTFLOPS"] = overrides.get("PeakTFLOPS", catalog.gpu(v["GPU"]).tflops_fp8 or 0.0)
     P, Pa, T, k = v["Params"], v["ActiveParams"], v["Tokens"], v["FlopsPerParamToken"]
     tf, mfu, mem = v["PeakTFLOPS"], v["MFU"], v["GPUMemoryGB"]
     r: dict = {}
-    r["GPUsForDeadline"] = _num(x.GPU_COUNT_TIME(Pa, T, v["DeadlineDays"], tf, mfu, k))
+    g = v["Goodput"]
+    r["GPUsForDeadline"] = _num(x.GPU_COUNT_TIME(Pa, T, v["DeadlineDays"] * g, tf, mfu, k))
     r["GPUsForMemory"] = _num(x.GPU_COUNT_MEM(P, v["StateBytesPerParam"],
                                               v["ActivationFactor"], mem))
+    r["InputProblem"] = None
     r["GPUsRequired"] = max(r["GPUsForDeadline"], r["GPUsForMemory"])
     r["Servers"] = servers = math.ceil(r["GPUsRequired"] / v["GPUsPerServer"])
     r["GPUsToBuy"] = n = servers * v["GPUsPerServer"]
-    r["TrainingDaysToBuy"] = days = _num(x.TRAIN_DAYS(Pa, T, n, tf, mfu, k))
+    r["TrainingDaysToBuy"] = days = _num(x.TRAIN_DAYS(Pa, T, n, tf, mfu, k)) / g
     ports = v["SwitchPorts"]
     r["NICs"] = nics = servers * v["NICsPerServer"]
     r["LeafSwitches"] = leaf = 1 if nics <= ports else math.ceil(nics / (ports / 2))
@@ -316,7 +396,9 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
                                                  "per server")
     # Quotes.
     example = example_price(catalog.gpu_prices(), v["GPU"], "purchase")[0] or 0.0
-    price = v.get("QuotePrice", [example * q[1] for q in PR.QUOTES])
+    installed = example + v["ServerCostUSD"] / v["GPUsPerServer"]
+    r["QuoteExamplePrice"] = [[installed * q[1] for q in PR.QUOTES]]
+    price = v.get("QuotePrice", [installed * q[1] for q in PR.QUOTES])
     weeks = v.get("QuoteLeadWeeks", [q[2] for q in PR.QUOTES])
     support = [q[3] for q in PR.QUOTES]
     freight = [q[4] for q in PR.QUOTES]
@@ -329,11 +411,14 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     r["QuotePerGBHBM"] = [[lp / mem for lp in landed]]
     order = _serial(v["OrderDate"])
     r["QuoteDelivery"] = [[order + w * 7 for w in weeks]]
-    r["QuoteCheapest"] = [["Cheapest" if t == min(total) else None for t in total]]
+    priced = [t for t, p in zip(total, price) if p > 0]
+    r["QuoteRankTotal"] = [[t if p > 0 else "unpriced" for t, p in zip(total, price)]]
+    r["QuoteCheapest"] = [["No price" if p <= 0 else "Cheapest" if t == min(priced) else None
+                           for t, p in zip(total, price)]]
     r["QuoteFastest"] = [["Fastest" if w == min(weeks) else None for w in weeks]]
     names = [q[0] for q in PR.QUOTES]
     sel = v["SelectedQuote"]
-    idx = total.index(min(total)) if sel == "Cheapest" else \
+    idx = (total.index(min(priced)) if priced else 0) if sel == "Cheapest" else \
         weeks.index(min(weeks)) if sel == "Fastest" else names.index(sel)
     r["SelectedQuoteIndex"] = idx + 1
     r["SelectedLeadWeeks"] = weeks[idx]
@@ -343,9 +428,18 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     r["CapexUSD"] = sub + sub * v["Contingency"]
     # Delivery schedule.
     first_date = v["OrderDate"] + dt.timedelta(days=7 * weeks[idx])
-    months = (first_date.year - v["OrderDate"].year) * 12 + first_date.month - \
-        v["OrderDate"].month - (1 if first_date.day < v["OrderDate"].day else 0)
+    fy = v["FiscalYearStartMonth"]
+    o = v["OrderDate"]
+    q1 = _add_months(dt.date(o.year, o.month, 1), -((o.month - fy) % 3))
+    r["FirstQuarterStart"] = _serial(q1)
+    months = (first_date.year - q1.year) * 12 + first_date.month - q1.month
     fq = months // 3 + 1
+    labels = []
+    for q in range(PR.DELIVERY_QUARTERS):
+        b = _add_months(q1, 3 * q)
+        year = b.year + (1 if fy > 1 and b.month >= fy else 0)
+        labels.append([f"FY{year} Q{(b.month - fy) % 12 // 3 + 1}"])
+    r["DeliveryQuarterLabels"] = labels
     r["FirstDeliveryDate"] = _serial(first_date)
     r["FirstDeliveryQuarter"] = fq
     tr = v["DeliveryTranches"]
@@ -463,12 +557,42 @@ def test_every_result_cell_is_compared(recalculated):
         for name in src.defined_names:
             sheet, coord = name_ref(src, name)
             cell = src[sheet][coord.split(":")[0]]
-            if sheet in ("GPUs", "Models", "Example prices", "Lists") or name in want:
-                continue
+            if sheet in ("GPUs", "Models", "Example prices", "Lists") or name in want \
+                    or f"{name}_Override" in src.defined_names:
+                continue  # an input's value used is checked by test_fast_input_pattern
             if cell.data_type == "f" and cell.style != "Input":
                 untested.append(name)
         allowed = {"SelectedVendor", "ScheduleEnergyTotalUSD", "ScheduleCheck"}
         assert set(untested) <= allowed, untested
+
+
+@pytest.mark.parametrize("key", ALL_SCENARIOS)
+def test_fast_input_pattern(recalculated, key):
+    """Every input with a default: the default cell is a locked formula or value, the override
+    cell is the only input-styled cell and blank unless the scenario typed it, and the value
+    used equals the override when typed, else the default (clearing restores the default)."""
+    kind, overrides, src, out, _ = recalculated[key]
+    checked = 0
+    for name in src.defined_names:
+        if not name.endswith("_Override"):
+            continue
+        base = name[:-len("_Override")]
+        sheet, ocoord = name_ref(src, name)
+        _, ucoord = name_ref(src, base)
+        if ":" in ocoord:  # the quote rows: EXAMPLE row, override row, row used
+            assert all(c.style == "Input" for row_ in src[sheet][ocoord] for c in row_)
+            continue
+        ws, row = src[sheet], int(ocoord[1:])
+        assert ws[ocoord].style == "Input", name
+        assert ws[ucoord].style != "Input" and ws[ucoord].data_type == "f", base
+        assert ws[f"D{row}"].style != "Input", base
+        typed = ws[ocoord].value
+        assert (typed is None) == (base not in overrides), (base, typed)
+        used = out[sheet][ucoord].value
+        want = out[sheet][ocoord].value if typed is not None else out[sheet][f"D{row}"].value
+        assert _plain(used) == _plain(want), (base, used, want)
+        checked += 1
+    assert checked >= 15
 
 
 def test_seed_article_gpt3_plan_reproduced(recalculated):
