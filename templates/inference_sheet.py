@@ -22,6 +22,7 @@ from typing import Mapping
 from openpyxl.workbook import Workbook
 
 from llm_budget_planner.formulas.assumptions import assumption
+from llm_budget_planner.formulas.plan.assumptions import plan_assumption
 
 from .catalog_sheets import CUSTOM_MODEL
 from .sheets import Form, Rule, finish_sheet, sheet_heading
@@ -43,10 +44,11 @@ def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     """Add the "Inference & fine-tuning" sheet (a :data:`templates.budget.SheetBuilder`)."""
     ws = wb.create_sheet(SHEET)
     sheet_heading(ws, "Inference & fine-tuning: serving fleet, cost per token, fine-tuning memory",
-                  "Uses the model, GPU, memory and cloud price of the Inputs sheet. Serving follows"
-                  " the roofline: prefill is compute-bound, each decode step reads every weight "
-                  "once for the batch plus each request's KV cache (Pope et al. 2022). Blue cells "
-                  "are inputs; the Default column shows the shipped value or look-up.",
+                  "Uses the model, GPU, memory and cloud price of the Inputs sheet. Serving here is"
+                  " the roofline at one achieved share of peak: prefill is compute-bound, each "
+                  "decode step reads every weight once for the batch plus each request's KV cache "
+                  "(Pope et al. 2022). For fleet sizing with latency targets and tensor-parallel "
+                  "communication use the Serving sheet (SERVE_PLAN).",
                   "E",
                   height=45)
     f = Form(wb, ws, row=4)
@@ -85,11 +87,12 @@ def inference_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
             "bandwidth and memory add up; communication is ignored.",
             default_formula="=2^MAX(0,ROUNDUP(LOG(Params*ServeBytesPerParam*2/(GPUMemoryGB*1E9*"
                             "ServeMemUtil),2)-1E-9,0))")
-    f.input("ServeEfficiency", "Achieved share of peak", 1, "fraction", "pct",
+    f.input("ServeEfficiency", "Achieved share of peak", plan_assumption("serve_decode_bw_fraction"),
+            "fraction", "pct",
             Rule("decimal", "Fraction of peak compute and bandwidth the server reaches: 1 is "
                  "the roofline bound.", "Enter a fraction between 0.01 and 1.", 0.01, 1),
-            "1 = the roofline upper bound; large-batch prefill reached 0.76 of peak in Pope et "
-            "al. 2022.")
+            "The share of memory bandwidth decode reaches, calibrated on measured runs "
+            "(serve_decode_bw_fraction in plan_assumptions.csv); 1 = the roofline upper bound.")
     f.input("ServeMemUtil", "Usable share of GPU memory", util, "fraction", "pct",
             Rule("decimal", "Share of GPU memory for weights and KV cache, e.g. 0.9.",
                  "Enter a fraction between 0.01 and 1.", 0.01, 1),
