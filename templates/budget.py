@@ -459,11 +459,15 @@ def _results_sheet(wb: Workbook) -> Form:
              "Assumes the state is sharded over all GPUs (ZeRO-3 / FSDP).")
 
     f.section("Price per GPU-hour: renting and owning (one cost model for every sheet)")
+    f.result("RentBlendFactor", "Rent: blended share of the on-demand price",
+             _guard("(1-Share1Y-Share3Y-ShareSpot)+Share1Y*(1-Discount1Y)+"
+                    "Share3Y*(1-Discount3Y)+ShareSpot*(1-DiscountSpot)"), "fraction", "pct",
+             "The shares of hours at each discount (on demand, 1-year, 3-year, spot) times "
+             "what each pays; applied to every GPU's on-demand price on every sheet.")
     f.result("RentUSDPerGPUHour", "Rent: blended price per GPU-hour",
-             _guard("PricePerGPUHour*((1-Share1Y-Share3Y-ShareSpot)+Share1Y*(1-Discount1Y)+"
-                    "Share3Y*(1-Discount3Y)+ShareSpot*(1-DiscountSpot))"), "$ per GPU-hour",
-             "usd_cents", "On-demand price x the shares of hours at each discount (on demand, "
-             "1-year, 3-year, spot); every cloud cost uses this rate.", key=True)
+             _guard("PricePerGPUHour*RentBlendFactor"), "$ per GPU-hour",
+             "usd_cents", "On-demand price x the blended share above; every cloud cost uses "
+             "this rate.", key=True)
     f.result("CapexPerGPUUSD", "Own: purchase per GPU incl. its server share",
              _guard("UnitPricePerGPU+ServerCostUSD/GPUsPerServer"), "$ per GPU", "usd",
              "GPU price + server cost / GPUs per server (network and storage: procurement "

@@ -72,8 +72,7 @@ def gpu_comparison_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     ws.row_dimensions[top].height = 32
     first = top + 1
     last = first + len(ids) - 1
-    blend = ("((1-Share1Y-Share3Y-ShareSpot)+Share1Y*(1-Discount1Y)+Share3Y*(1-Discount3Y)+"
-             "ShareSpot*(1-DiscountSpot))")
+    blend = "RentBlendFactor"  # Results: the commitment/spot blend of the on-demand price
     for i, gid in enumerate(ids):
         r = first + i
         m = f"MATCH($A{r},GPU_Ids,0)"

@@ -136,8 +136,10 @@ def serving_sheet(wb: Workbook, names: Mapping[str, str], *,
     f.input("SrvUSDPerGPUHour", "Price per GPU-hour", round(price, 2), "$ per GPU-hour",
             "usd_cents", Rule("decimal", "US dollars per GPU-hour, e.g. 3.", "Enter a price "
                               "between 0 and 1000.", 0, 1000),
-            "EXAMPLE: median dated on-demand price of the GPU (Example prices sheet), NOT a "
-            "quote: type yours.")
+            "The GPU's EXAMPLE on-demand price (GPUs sheet, NOT a quote) at the blended "
+            "commitment/spot share of Results, as every cloud cost of this workbook: type yours.",
+            default_formula="=IFERROR(INDEX(GPU_CloudPrice,MATCH(SrvGPU,GPU_Ids,0))"
+                            "*RentBlendFactor,0)")
 
     # ---------------------------------------------------------------- build-time table
     f.section(f"Per replica (computed {built.isoformat()} for {d['model']}, {d['gpu']}, "

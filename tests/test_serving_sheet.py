@@ -7,7 +7,8 @@ import pytest
 from openpyxl.utils.formulas import validate
 
 import llm_budget_planner.addin.udfs as x
-from llm_budget_planner.templates import build_budget_planner
+from llm_budget_planner.formulas.catalog import gpu_prices
+from llm_budget_planner.templates import build_budget_planner, catalog_sheets
 from llm_budget_planner.templates.serving_sheet import DEFAULTS, SHEET, serving_sheet, serving_table
 
 
@@ -116,6 +117,12 @@ def test_serving_sheet_recalculates_to_the_core(recalculated, key):
     prompt, out_t, price = v("SrvPromptTokens"), v("SrvOutputTokens"), v("SrvUSDPerGPUHour")
     if key == "tokens_per_day":
         assert rate == pytest.approx(1e9 / 86400 / 1250, rel=1e-12)
+    else:  # one cost model: the serving GPU-hour is priced like every cloud cost (Results)
+        blend = v("RentBlendFactor")
+        example = catalog_sheets.example_price(gpu_prices(), v("SrvGPU"), "cloud")[0]
+        assert price == pytest.approx(example * blend, rel=1e-12)
+        if v("SrvGPU") == v("GPU"):
+            assert price == pytest.approx(v("RentUSDPerGPUHour"), rel=1e-12)
     rows = serving_table(d["model"], d["gpu"], d["precision"], d["prompt"], d["output"],
                          d["ttft"], d["tpot"])
     fleets = [(math.ceil(rate * out_t / round(tps, 6) * (1 - 1e-12) - 1e-9) * tp, tp)

@@ -204,9 +204,10 @@ def budget_expected(overrides: dict, built: dt.date = BUILT) -> dict:
         f"No: at least {r['GPUsForMemory']:,.0f} GPUs needed"
     od = v["PricePerGPUHour"]
     shares = (v["Share1Y"], v["Share3Y"], v["ShareSpot"])
-    rent = od * ((1 - sum(shares)) + shares[0] * (1 - v["Discount1Y"])
-                 + shares[1] * (1 - v["Discount3Y"]) + shares[2] * (1 - v["DiscountSpot"]))
-    r["RentUSDPerGPUHour"] = rent
+    r["RentBlendFactor"] = blend = ((1 - sum(shares)) + shares[0] * (1 - v["Discount1Y"])
+                                    + shares[1] * (1 - v["Discount3Y"])
+                                    + shares[2] * (1 - v["DiscountSpot"]))
+    r["RentUSDPerGPUHour"] = rent = od * blend
     # Owning cost per used GPU-hour (hand-written annuity, not Excel's PMT).
     gps, life, rate = v["GPUsPerServer"], v["AmortisationYears"], v["CostOfCapital"]
     capex = v["UnitPricePerGPU"] + v["ServerCostUSD"] / gps
