@@ -32,8 +32,8 @@ from .catalog_sheets import (CUSTOM_MODEL, write_gpu_sheet, write_lists_sheet, w
                              write_price_sheet)
 from .defaults import default
 from .guide import write_guide
-from .sheets import (Form, Rule, define_name, finish_planner, finish_sheet, header_row, put_text,
-                     sheet_heading)
+from .sheets import (Form, Rule, define_name, finish_planner, finish_sheet, header_row,
+                     not_usable, put_text, sheet_heading)
 from .styles import register_styles, style
 
 __all__ = ["build_budget_planner", "SheetBuilder", "DEFAULT_MODEL", "DEFAULT_GPU",
@@ -115,44 +115,36 @@ def verdict(rent_total: str, own_total: str, rent_word: str, own_word: str) -> s
             f"\"{own_word}\"))))")
 
 
-def _bad(name: str, low: str = "0", strict: bool = True, high: str | None = None) -> str:
-    """Excel test that ``name`` is not a usable number (IF short-circuits error values)."""
-    cmp = f"{name}<={low}" if strict else f"{name}<{low}"
-    if high is not None:
-        cmp = f"OR({cmp},{name}>{high})"
-    return f"IF(ISNUMBER({name}),{cmp},TRUE)"
-
-
 #: Inputs a result needs, in the order they are reported: (Excel test, what to fix). The
 #: first nine are those of GPUsForDeadline, which NumGPUs follows when planning by deadline.
 INPUT_PROBLEMS = (
-    (_bad("Params"), "Fix Inputs > Parameters: a positive count is needed."),
-    (_bad("ActiveParams"), "Fix Inputs > Active parameters per token: a positive count is needed."),
-    (_bad("Tokens"), "Fix Inputs > Training tokens: a positive count is needed."),
-    (_bad("FlopsPerParamToken"), "Fix Inputs > FLOPs per parameter per token: 8 or 6."),
-    (_bad("MFU", high="1"), "Fix Inputs > FLOPs utilisation: a fraction above 0 and at most 1 "
+    (not_usable("Params"), "Fix Inputs > Parameters: a positive count is needed."),
+    (not_usable("ActiveParams"), "Fix Inputs > Active parameters per token: a positive count is needed."),
+    (not_usable("Tokens"), "Fix Inputs > Training tokens: a positive count is needed."),
+    (not_usable("FlopsPerParamToken"), "Fix Inputs > FLOPs per parameter per token: 8 or 6."),
+    (not_usable("MFU", high="1"), "Fix Inputs > FLOPs utilisation: a fraction above 0 and at most 1 "
      "(0.40 for 40%)."),
-    (_bad("Goodput", high="1"), "Fix Inputs > Goodput: a fraction above 0 and at most 1."),
-    (_bad("PeakTFLOPS"), "Fix Inputs > Peak dense TFLOPS per GPU: none for this GPU at this "
+    (not_usable("Goodput", high="1"), "Fix Inputs > Goodput: a fraction above 0 and at most 1."),
+    (not_usable("PeakTFLOPS"), "Fix Inputs > Peak dense TFLOPS per GPU: none for this GPU at this "
      "precision; type the peak or pick bf16."),
-    (_bad("GPUMemoryGB"), "Fix Inputs > Memory per GPU: a positive number of GB is needed."),
-    (_bad("DeadlineDays"), "Fix Inputs > Deadline: a positive number of days is needed."),
-    (_bad("NumGPUs", "1", strict=False), "Fix Inputs > GPU count (GPUs used for the plan): at "
+    (not_usable("GPUMemoryGB"), "Fix Inputs > Memory per GPU: a positive number of GB is needed."),
+    (not_usable("DeadlineDays"), "Fix Inputs > Deadline: a positive number of days is needed."),
+    (not_usable("NumGPUs", "1", strict=False), "Fix Inputs > GPU count (GPUs used for the plan): at "
      "least 1 GPU is needed."),
-    (_bad("PricePerGPUHour", strict=False), "Fix Inputs > Cloud price per GPU-hour: it is "
+    (not_usable("PricePerGPUHour", strict=False), "Fix Inputs > Cloud price per GPU-hour: it is "
      "negative."),
-    (_bad("Share1Y+Share3Y+ShareSpot", strict=False, high="1"), "Fix Inputs > shares of "
+    (not_usable("Share1Y+Share3Y+ShareSpot", strict=False, high="1"), "Fix Inputs > shares of "
      "committed and spot hours: each at least 0, together at most 1."),
-    (_bad("UnitPricePerGPU", strict=False), "Fix Inputs > Purchase price per GPU: it is "
+    (not_usable("UnitPricePerGPU", strict=False), "Fix Inputs > Purchase price per GPU: it is "
      "negative."),
-    (_bad("ServerCostUSD", strict=False), "Fix Inputs > Server cost excluding GPUs: it is "
+    (not_usable("ServerCostUSD", strict=False), "Fix Inputs > Server cost excluding GPUs: it is "
      "negative."),
-    (_bad("GPUsPerServer", "1", strict=False), "Fix Inputs > GPUs per server: at least 1."),
-    (_bad("AmortisationYears"), "Fix Inputs > Useful life: a positive number of years."),
-    (_bad("OwnedUtilisation", high="1"), "Fix Inputs > Utilisation of the owned cluster: a "
+    (not_usable("GPUsPerServer", "1", strict=False), "Fix Inputs > GPUs per server: at least 1."),
+    (not_usable("AmortisationYears"), "Fix Inputs > Useful life: a positive number of years."),
+    (not_usable("OwnedUtilisation", high="1"), "Fix Inputs > Utilisation of the owned cluster: a "
      "fraction above 0 and at most 1."),
-    (_bad("CostOfCapital", strict=False), "Fix Inputs > Cost of capital: it is negative."),
-    (_bad("ResidualValue", strict=False, high="1"), "Fix Inputs > Residual value: a fraction "
+    (not_usable("CostOfCapital", strict=False), "Fix Inputs > Cost of capital: it is negative."),
+    (not_usable("ResidualValue", strict=False, high="1"), "Fix Inputs > Residual value: a fraction "
      "from 0 to 1."),
 )
 

@@ -31,7 +31,7 @@ from .catalog_sheets import write_gpu_sheet, write_lists_sheet, write_model_shee
 from .defaults import default
 from .guide import write_guide
 from .sheets import (Form, Rule, add_rule, define_name, finish_planner, finish_sheet, header_row,
-                     put_text, sheet_heading)
+                     not_usable, put_text, sheet_heading)
 from .styles import FONT, register_styles, style
 
 __all__ = ["build_procurement_planner", "QUOTES", "QUOTE_CHOICES", "DELIVERY_QUARTERS",
@@ -49,30 +49,22 @@ QUOTES = (
 QUOTE_CHOICES = ("Cheapest", "Fastest") + tuple(q[0] for q in QUOTES)
 
 
-def _bad(name: str, low: str = "0", strict: bool = True, high: str | None = None) -> str:
-    """Excel test that ``name`` is not a usable number (IF short-circuits error values)."""
-    cmp = f"{name}<={low}" if strict else f"{name}<{low}"
-    if high is not None:
-        cmp = f"OR({cmp},{name}>{high})"
-    return f"IF(ISNUMBER({name}),{cmp},TRUE)"
-
-
 #: Inputs the results need, in the order they are reported: (Excel test, what to fix).
 INPUT_PROBLEMS = (
-    (_bad("Params"), "Fix Requirement > Parameters: a positive count is needed."),
-    (_bad("ActiveParams"), "Fix Requirement > Active parameters per token: a positive count."),
-    (_bad("Tokens"), "Fix Requirement > Training tokens: a positive count is needed."),
-    (_bad("FlopsPerParamToken"), "Fix Requirement > FLOPs per parameter per token: 8 or 6."),
-    (_bad("MFU", high="1"), "Fix Requirement > FLOPs utilisation: a fraction above 0 and at "
+    (not_usable("Params"), "Fix Requirement > Parameters: a positive count is needed."),
+    (not_usable("ActiveParams"), "Fix Requirement > Active parameters per token: a positive count."),
+    (not_usable("Tokens"), "Fix Requirement > Training tokens: a positive count is needed."),
+    (not_usable("FlopsPerParamToken"), "Fix Requirement > FLOPs per parameter per token: 8 or 6."),
+    (not_usable("MFU", high="1"), "Fix Requirement > FLOPs utilisation: a fraction above 0 and at "
      "most 1 (0.40 for 40%)."),
-    (_bad("Goodput", high="1"), "Fix Requirement > Goodput: a fraction above 0 and at most 1."),
-    (_bad("DeadlineDays"), "Fix Requirement > Training deadline: a positive number of days."),
-    (_bad("PeakTFLOPS"), "Fix Requirement > Peak dense TFLOPS per GPU: none for this GPU at "
+    (not_usable("Goodput", high="1"), "Fix Requirement > Goodput: a fraction above 0 and at most 1."),
+    (not_usable("DeadlineDays"), "Fix Requirement > Training deadline: a positive number of days."),
+    (not_usable("PeakTFLOPS"), "Fix Requirement > Peak dense TFLOPS per GPU: none for this GPU at "
      "this precision; type the peak or pick bf16."),
-    (_bad("GPUMemoryGB"), "Fix Requirement > Memory per GPU: a positive number of GB."),
-    (_bad("GPUsPerServer", "1", strict=False), "Fix Requirement > GPUs per server: at least 1."),
-    (_bad("ServerCostUSD", strict=False), "Fix Requirement > Server cost: it is negative."),
-    (_bad("MIN(SwitchPriceUSD,NICPriceUSD,LinkPriceUSD,StoragePriceUSDPerTB)", strict=False),
+    (not_usable("GPUMemoryGB"), "Fix Requirement > Memory per GPU: a positive number of GB."),
+    (not_usable("GPUsPerServer", "1", strict=False), "Fix Requirement > GPUs per server: at least 1."),
+    (not_usable("ServerCostUSD", strict=False), "Fix Requirement > Server cost: it is negative."),
+    (not_usable("MIN(SwitchPriceUSD,NICPriceUSD,LinkPriceUSD,StoragePriceUSDPerTB)", strict=False),
      "Fix Requirement > unit prices for network and storage: a price is negative."),
 )
 

@@ -31,7 +31,16 @@ from .safe import set_text
 from .styles import style
 
 __all__ = ["Rule", "Form", "define_name", "name_ref", "put_text", "finish_sheet", "safe_title",
-           "add_rule", "header_row"]
+           "add_rule", "header_row", "not_usable"]
+
+def not_usable(name: str, low: str = "0", strict: bool = True, high: str | None = None) -> str:
+    """Excel test that ``name`` is not a usable number (IF short-circuits error values):
+    text or an error, at most ``low`` (below it when not ``strict``) or above ``high``."""
+    cmp = f"{name}<={low}" if strict else f"{name}<{low}"
+    if high is not None:
+        cmp = f"OR({cmp},{name}>{high})"
+    return f"IF(ISNUMBER({name}),{cmp},TRUE)"
+
 
 _BAD_TITLE = re.compile(r"[\\*?:/\[\]]")
 
