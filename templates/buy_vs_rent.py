@@ -36,7 +36,7 @@ MISSING_PRICES = (
     ("INDEX(QuotePrice,SelectedQuoteIndex)", "the chosen quote's price (Vendor quotes)"),
     ("SwitchPriceUSD", "the switch price (Requirement)"),
     ("LinkPriceUSD", "the link price (Requirement)"),
-    ("StoragePriceUSDPerTB", "the storage price per TB (Requirement)"),
+    ("StorageCapexUSD", "the storage price (Requirement: a price per TB or a share of capex)"),
 )
 
 
@@ -86,7 +86,7 @@ def buy_vs_rent_sheet(wb: Workbook, names: Mapping[str, str]) -> None:
     f.result("BVRCapexPerGPUUSD", "Capex per GPU (all-in)", "=CapexUSD/GPUsToBuy", "$ per GPU",
              "usd", "Vendor quotes: capex incl. network, storage and contingency / GPUs bought.",
              unit_formula="=IF(AND(INDEX(QuotePrice,SelectedQuoteIndex)>0,SwitchPriceUSD>0,"
-                          "LinkPriceUSD>0,StoragePriceUSDPerTB>0),\"$ per GPU\",\"$ INCOMPLETE\")")
+                          "LinkPriceUSD>0,StorageCapexUSD>0),\"$ per GPU\",\"$ INCOMPLETE\")")
     f.result("BVRCapitalPerGPUYear", "Capital charge per GPU-year", "=PMT(BVRCostOfCapital,"
              "BVRYears,-BVRCapexPerGPUUSD,BVRResidualValue*BVRCapexPerGPUUSD)", "$ per GPU-year",
              "usd", "Annuity repaying the capex less the discounted residual value (Excel PMT).")

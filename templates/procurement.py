@@ -64,7 +64,8 @@ INPUT_PROBLEMS = (
     (not_usable("GPUMemoryGB"), "Fix Requirement > Memory per GPU: a positive number of GB."),
     (not_usable("GPUsPerServer", "1", strict=False), "Fix Requirement > GPUs per server: at least 1."),
     (not_usable("ServerCostUSD", strict=False), "Fix Requirement > Server cost: it is negative."),
-    (not_usable("MIN(SwitchPriceUSD,NICPriceUSD,LinkPriceUSD,StoragePriceUSDPerTB)", strict=False),
+    (not_usable("MIN(SwitchPriceUSD,NICPriceUSD,LinkPriceUSD,StoragePriceUSDPerTB)",
+                strict=False),
      "Fix Requirement > unit prices for network and storage: a price is negative."),
 )
 
@@ -217,11 +218,20 @@ def _requirement_sheet(wb: Workbook) -> Form:
         f.input(name, label, item.value, unit, "usd",
                 Rule("decimal", f"Your quoted price in {unit}.",
                      f"Enter {unit} between 0 and 100,000,000.", 0, 100000000), item.source)
-    f.input("StoragePriceUSDPerTB", "Storage", 0, "$ per TB", "usd",
-            Rule("decimal", "Your quoted price in $ per TB of usable storage.",
-                 "Enter $ per TB between 0 and 100,000,000.", 0, 100000000),
-            "No public per-TB figure found: type your quote. Until then the storage cost and "
-            "the capex total are marked INCOMPLETE.")
+    share = d("storage_capex_share")
+    f.input("StorageCapexShare", "Storage share of servers, network and storage", share.value,
+            "fraction", "pct",
+            Rule("decimal", "Storage's share of the capex of GPU servers, network and storage, "
+                 "e.g. 0.015 for 1.5%.", "Enter a fraction between 0 and 0.5.", 0, 0.5),
+            share.source)
+    f.input("StoragePriceUSDPerTB", "Storage (your quote; 0: the share above)", 0, "$ per TB",
+            "usd",
+            Rule("decimal", "Your quoted price in $ per TB of usable storage; 0 uses the "
+                 "storage share of capex.", "Enter $ per TB between 0 and 100,000,000.", 0,
+                 100000000),
+            "No public per-TB price found: with 0 the storage cost is the EXAMPLE share above "
+            "of servers, network and storage (AI clusters size storage for bandwidth, not only "
+            "for the dataset). A price per TB replaces it.")
 
     # ------------------------------------------------------------------ results
     f.section("Check of the inputs")
@@ -277,9 +287,13 @@ def _requirement_sheet(wb: Workbook) -> Form:
     f.result("CheckpointTB", "Checkpoints", "=Params*CheckpointBytesPerParam*CheckpointsKept/1E12",
              "TB", "tb", "P x bytes x checkpoints kept / 1E12.")
     f.result("StorageTB", "Storage needed", "=DatasetTB+CheckpointTB", "TB", "tb", "", key=True)
-    f.result("StorageCapexUSD", "Storage cost", "=StorageTB*StoragePriceUSDPerTB", "$", "usd",
-             "TB x price per TB.",
-             unit_formula="=IF(StoragePriceUSDPerTB>0,\"$\",\"$ INCOMPLETE\")")
+    f.result("StorageCapexUSD", "Storage cost",
+             "=IF(StoragePriceUSDPerTB>0,StorageTB*StoragePriceUSDPerTB,IF(AND(ISNUMBER("
+             "HardwareUSD),ISNUMBER(NetworkCapexUSD)),StorageCapexShare/(1-StorageCapexShare)*"
+             "(HardwareUSD+NetworkCapexUSD),0))", "$", "usd",
+             "TB x your price per TB; without one, the storage share of servers, network and "
+             "storage (chosen quote and network cost).",
+             unit_formula="=IF(StorageCapexUSD>0,\"$\",\"$ INCOMPLETE\")")
 
     f.section("Racks, power and cooling")
     f.result("ServerPowerKW", "Power per server", "=(GPUsPerServer*GPUPowerW+ServerPowerW)/1000",
@@ -454,7 +468,7 @@ def _quotes_sheet(wb: Workbook) -> dict[str, str]:
     f.result("CapexUSD", "Capital expenditure incl. contingency", "=SubtotalUSD+ContingencyUSD",
              "$", "usd", "Subtotal x (1 + contingency).", key=True,
              unit_formula="=IF(AND(INDEX(QuotePrice,SelectedQuoteIndex)>0,SwitchPriceUSD>0,"
-                          "LinkPriceUSD>0,StoragePriceUSDPerTB>0),\"$\",\"$ INCOMPLETE\")")
+                          "LinkPriceUSD>0,StorageCapexUSD>0),\"$\",\"$ INCOMPLETE\")")
     names.update(f.inputs)
     names.update(f.results)
     widths = {"A": 36, unit_col: 16, note_col: 60}

@@ -46,6 +46,8 @@ PROCUREMENT = {
                 "BVRYears": 3, "BVRCostOfCapital": 0, "BVRResidualValue": 0,
                 "BVRColocationUSDPerKWMonth": 0},
     "never": {"BVRRentUSDPerHour": 0.05, "StoragePriceUSDPerTB": 100},
+    # No storage price and no storage share: the verdict names the missing storage price.
+    "no_storage": {"StorageCapexShare": 0},
     # Financing and a residual value: 8% over 4 years, 30% left.
     "financed": {"BVRCostOfCapital": 0.08, "BVRResidualValue": 0.3, "BVRYears": 4,
                  "BVRUtilisation": 0.8, "StoragePriceUSDPerTB": 150},
@@ -223,7 +225,7 @@ def test_buy_vs_rent_sheet_matches_the_core(recalculated, key):
                                                                util, 0))
     missing = [what for price, what in (
         (rent, "rental price"), (v("SwitchPriceUSD"), "switch price"),
-        (v("LinkPriceUSD"), "link price"), (v("StoragePriceUSDPerTB"), "storage price"))
+        (v("LinkPriceUSD"), "link price"), (v("StorageCapexUSD"), "storage price"))
         if not price > 0]
     if missing:  # no verdict without its prices
         assert v("BVRVerdict").startswith("No verdict:") and missing[0] in v("BVRVerdict")

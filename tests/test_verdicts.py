@@ -144,7 +144,8 @@ def test_one_cost_model_one_verdict(lo_profile, tmp_path_factory):
 
 
 @pytest.mark.parametrize("overrides,what", [({"MFU": 0}, "FLOPs utilisation"),
-                                            ({"SwitchPriceUSD": -5}, "unit prices")])
+                                            ({"SwitchPriceUSD": -5}, "unit prices"),
+                                            ({"StoragePriceUSDPerTB": -5}, "unit prices")])
 def test_procurement_bad_inputs_are_named(lo_profile, tmp_path, overrides, what):
     """The procurement planner names the input to fix; its checks and verdict show no error."""
     wb = build.build_workbooks()["llm_procurement_planner.xlsx"]

@@ -349,6 +349,7 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
          "ElectricityUSDPerKWh": d("electricity_usd_per_kwh"),
          "SwitchPriceUSD": d("switch_price_usd"), "NICPriceUSD": d("nic_price_usd"),
          "LinkPriceUSD": d("link_price_usd"), "StoragePriceUSDPerTB": 0,
+         "StorageCapexShare": d("storage_capex_share"),
          "ServerCostUSD": d("server_cost_usd"), "FiscalYearStartMonth": 1,
          "SelectedQuote": "Cheapest", "Contingency": d("contingency"),
          "DeliveryTranches": d("delivery_tranches"), "OrderDate": B.first_of_next_month(built)}
@@ -380,7 +381,6 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     r["DatasetTB"] = T * v["BytesPerTokenStored"] / 1e12
     r["CheckpointTB"] = P * v["CheckpointBytesPerParam"] * v["CheckpointsKept"] / 1e12
     r["StorageTB"] = r["DatasetTB"] + r["CheckpointTB"]
-    r["StorageCapexUSD"] = store = r["StorageTB"] * v["StoragePriceUSDPerTB"]
     r["ServerPowerKW"] = skw = (v["GPUsPerServer"] * v["GPUPowerW"] + v["ServerPowerW"]) / 1000
     r["ServersPerRackByPower"] = by_power = math.floor(v["RackPowerKW"] / skw)
     r["ServersPerRackBySpace"] = by_space = math.floor(v["RackUnits"] / v["ServerUnits"])
@@ -424,6 +424,14 @@ def procurement_expected(overrides: dict, built: dt.date = BUILT) -> dict:
     r["SelectedQuoteIndex"] = idx + 1
     r["SelectedLeadWeeks"] = weeks[idx]
     r["HardwareUSD"] = total[idx]
+    # Storage: TB x the quoted price per TB, or without one the EXAMPLE share of servers,
+    # network and storage.
+    if v["StoragePriceUSDPerTB"] > 0:
+        r["StorageCapexUSD"] = store = r["StorageTB"] * v["StoragePriceUSDPerTB"]
+    else:
+        share = v["StorageCapexShare"]
+        r["StorageCapexUSD"] = store = share / (1 - share) * (total[idx] + net)
+        assert store / (total[idx] + net + store) == pytest.approx(share)
     r["SubtotalUSD"] = sub = total[idx] + net + store
     r["ContingencyUSD"] = sub * v["Contingency"]
     r["CapexUSD"] = sub + sub * v["Contingency"]
