@@ -1,12 +1,12 @@
 """Formula text every spreadsheet engine reads the same way.
 
-Excel and LibreOffice read a number written with an exponent (``1E12``, ``1E-9``) inside
-a formula, but the independent engine the tests recalculate the workbooks with (PyPI's
-``formulas`` 1.3) refuses such a formula as a whole. :func:`portable_formula` rewrites each
-such literal as a power of ten in parentheses (``1E12`` -> ``(10^12)``, ``2.5E-3`` ->
-``(2.5*10^-3)``), which every engine evaluates alike and which still reads as the unit
-factor it is; numbers inside text (``"1E9 bytes"``) and cell references (``E12``) are left
-alone, because the formula is rewritten token by token (openpyxl's tokenizer).
+Excel and LibreOffice read a number written with an exponent in any form (``1E12``,
+``1E-9``), but the independent engine the tests recalculate the workbooks with (PyPI's
+``formulas`` 1.3) refuses a formula with ``1E12`` and reads Excel's own form ``1E+12``.
+:func:`portable_formula` writes each such literal as Excel writes it: a signed exponent of
+at least two digits (``1E12`` -> ``1E+12``, ``2.5E-3`` -> ``2.5E-03``); numbers inside text
+(``"1E9 bytes"``) and cell references (``E12``) are left alone, because the formula is
+rewritten token by token (openpyxl's tokenizer).
 :func:`make_portable` applies it to every formula of a workbook.
 """
 
@@ -26,17 +26,16 @@ def _portable_number(text: str) -> str:
     if m is None:
         return text
     mantissa, exponent = m.group(1), int(m.group(2))
-    power = f"10^{exponent}"
-    return f"({power})" if float(mantissa) == 1 else f"({mantissa}*{power})"
+    return f"{mantissa}E{'-' if exponent < 0 else '+'}{abs(exponent):02d}"
 
 
 def portable_formula(formula: str) -> str:
-    """``formula`` with its exponent literals written as powers of ten.
+    """``formula`` with its exponent literals written as Excel writes them.
 
     >>> portable_formula('=ROUNDUP(A1*(1-1E-12)-1E-9,0)&" 1E9 bytes"&E12')
-    '=ROUNDUP(A1*(1-(10^-12))-(10^-9),0)&" 1E9 bytes"&E12'
+    '=ROUNDUP(A1*(1-1E-12)-1E-09,0)&" 1E9 bytes"&E12'
     >>> portable_formula("=Params*2.5E+3/1E9")
-    '=Params*(2.5*10^3)/(10^9)'
+    '=Params*2.5E+03/1E+09'
     """
     if not (isinstance(formula, str) and formula.startswith("=")) or not _EXPONENT.search(
             formula):
