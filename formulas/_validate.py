@@ -108,10 +108,11 @@ def params(name: str, x: ArrayLike, use: str = "total") -> np.ndarray:
     """A raw parameter count (>= 1e6): 7E9 for 7B; or a model (catalog id, spec, custom
     table), whose total parameters (``use="total"``: memory, gradients, optimizer state)
     or active parameters per token (``use="active"``: FLOPs) are taken."""
-    if isinstance(x, str) or hasattr(x, "total_params") or isinstance(x, dict) \
-            or type(x).__name__ == "ModelSpec":
-        from .arch import params_of
-        x = params_of(x, use, name)
+    if not isinstance(x, (int, float, np.ndarray)):
+        from .arch import is_model, params_of  # here, not at import: arch reads the catalog
+
+        if is_model(x):
+            x = params_of(x, use, name)
     return count(name, x, "parameter", "7E9 for 7B")
 
 
